@@ -1,0 +1,256 @@
+// Package dbcopy moves the database of a Mendix backup into a target
+// database. Each kind of target (PostgreSQL, SQL Server) lives in its own
+// sub-package and registers itself by URL scheme, so adding a database is
+// one new package and no switch statement grows.
+package dbcopy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+)
+
+// Source is the database side of a backup as the pipeline hands it to a
+// target: the dump on local disk plus what the pure-Go archive reader
+// learned from it. It is plain data so that targets do not depend on the
+// archive reader.
+type Source struct {
+	// DumpPath is a pg_dump custom-format archive on local disk (seekable,
+	// so pg_restore -j can use it).
+	DumpPath string
+	// Fingerprint identifies this backup (a hash of the archive's header
+	// and table of contents). Resume state is only trusted for the same
+	// fingerprint.
+	Fingerprint string
+	// ArchiveVersion is the custom-format version, e.g. "1.14".
+	ArchiveVersion string
+	// MinRestoreMajor is the oldest pg_restore major version that reads
+	// this archive.
+	MinRestoreMajor int
+	// ServerVersion and DumpVersion are the source server's and pg_dump's
+	// versions as the archive states them.
+	ServerVersion string
+	DumpVersion   string
+	// Schema is the schema the dump's objects live in (Mendix: "public").
+	Schema      string
+	Tables      []SourceTable
+	Sequences   []SourceSequence
+	Indexes     []SourceObject
+	Constraints []SourceObject
+}
+
+// SourceTable is one table of the dump with its row count, counted from the
+// dump's own data.
+type SourceTable struct {
+	Name string
+	Rows int64
+}
+
+// SourceSequence is a sequence and the value setval() gives it in the dump.
+type SourceSequence struct {
+	Name     string
+	Value    int64
+	IsCalled bool
+}
+
+// NextValue is the value nextval() returns after the restore.
+func (s SourceSequence) NextValue(increment int64) int64 {
+	if increment == 0 {
+		increment = 1
+	}
+	if s.IsCalled {
+		return s.Value + increment
+	}
+	return s.Value
+}
+
+// SourceObject is an index or constraint of the dump, by its name and the
+// table it belongs to.
+type SourceObject struct {
+	Table string
+	Name  string
+	// Kind is the dump's description: INDEX, CONSTRAINT, FK CONSTRAINT.
+	Kind string
+}
+
+// Options steer a load. Zero values mean the documented defaults.
+type Options struct {
+	// Jobs is how many tables are loaded at once (default 2).
+	Jobs int
+	// IfExists says what to do with a non-empty target schema: "fail"
+	// (default) or "drop".
+	IfExists string
+	// AllowConnected skips the refusal when other sessions are connected
+	// to the target database.
+	AllowConnected bool
+	// Schema is the target schema (default: the source's, "public" for
+	// PostgreSQL and "dbo" for SQL Server).
+	Schema string
+	// WorkDir holds temporary files and, for targets that need one, the
+	// staging cluster.
+	WorkDir string
+	// Staging is the staging PostgreSQL for targets that copy table by
+	// table: a postgres:// URL or "local" (a throwaway cluster under
+	// WorkDir).
+	Staging string
+	// TypeMapFile holds the user's type rules (SQL Server targets).
+	TypeMapFile string
+	// Log receives progress and decisions; never credentials.
+	Log *slog.Logger
+	// Progress, when set, is told how far the load has come.
+	Progress Progress
+}
+
+// Progress receives load progress. Implementations must be safe for
+// concurrent use.
+type Progress interface {
+	// Phase starts a named phase with a total (rows or items; 0 if unknown).
+	Phase(name string, total int64)
+	// Add reports n more units done in the current phase.
+	Add(n int64)
+}
+
+// Check is one preflight check's outcome.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Warn   bool   `json:"warn,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// PreflightResult is what Preflight found. It never includes credentials.
+type PreflightResult struct {
+	Checks []Check `json:"checks"`
+	// ToDrop lists the objects that --if-exists drop would remove.
+	ToDrop []string `json:"toDrop,omitempty"`
+	// AlreadyDone is true when an earlier run loaded this same backup
+	// (same fingerprint) completely: Load has nothing left to do.
+	AlreadyDone bool `json:"alreadyDone"`
+	// Resumable is true when an earlier run of this same backup was
+	// interrupted and Load will continue it.
+	Resumable bool `json:"resumable"`
+}
+
+// Inventory is what a target holds now, for verification.
+type Inventory struct {
+	// Tables maps a table name (unqualified, as in the dump) to its rows.
+	Tables map[string]int64
+	// Sequences maps a sequence name to the value nextval() would return.
+	Sequences map[string]int64
+	// Indexes and Constraints hold the names present, keyed "table.name".
+	Indexes     map[string]bool
+	Constraints map[string]bool
+}
+
+// Target is a database that mxmigrate writes a backup into.
+//
+// The pipeline calls, in order: Lock, Preflight, Load (unless AlreadyDone),
+// Inventory, and Close. Every method honours ctx: when it is cancelled the
+// method returns promptly, leaving state that a later Load resumes.
+type Target interface {
+	// String describes the target for logs and reports, without
+	// credentials.
+	String() string
+	// Lock takes the target-wide migration lock and holds it until unlock
+	// is called or the process dies (so a killed run never leaves it
+	// taken). If another run holds it, Lock waits up to wait and then
+	// returns an error with exit code LockHeld. Not safe to call twice.
+	Lock(ctx context.Context, wait time.Duration) (unlock func(), err error)
+	// Preflight checks, without writing anything, that the load may go
+	// ahead. A refusal is returned as an error with exit code
+	// PreflightRefused, together with the result that explains it.
+	Preflight(ctx context.Context, src *Source, opts Options) (*PreflightResult, error)
+	// Load writes src into the target, dropping existing objects first
+	// when opts.IfExists is "drop", and resuming what an interrupted run of
+	// the same backup left behind. It is idempotent: after a complete load
+	// it does nothing. It must be called with the lock held.
+	Load(ctx context.Context, src *Source, opts Options) error
+	// Inventory reads what the target holds in the migrated schema.
+	Inventory(ctx context.Context) (*Inventory, error)
+	// ScanTable streams the rows of table ordered by its primary key (or
+	// all columns when it has none), converting each value to a Go value
+	// (nil, int64, float64, string, []byte, bool, time.Time, or a decimal
+	// as string). fn must not keep the slice.
+	ScanTable(ctx context.Context, table string, columns []string, fn func(values []any) error) error
+	// Close releases connections. Safe to call more than once.
+	Close() error
+}
+
+// Opener connects to the target a URL names. It must not write.
+type Opener func(ctx context.Context, u *url.URL, opts Options) (Target, error)
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Opener{}
+)
+
+// Register makes a target available under the URL schemes given. It is
+// meant to be called from an init function and panics on a duplicate, which
+// is a programming error.
+func Register(open Opener, schemes ...string) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	for _, s := range schemes {
+		if _, dup := registry[s]; dup {
+			panic("dbcopy: scheme registered twice: " + s)
+		}
+		registry[s] = open
+	}
+}
+
+// Schemes lists the registered URL schemes, sorted.
+func Schemes() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for s := range registry {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Open connects to the target that rawURL names.
+func Open(ctx context.Context, rawURL string, opts Options) (Target, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// url.Parse quotes the whole URL in its error: never show it, it
+		// may hold a password.
+		return nil, exitcode.With(exitcode.BadInput, errors.New("--db: not a valid URL (expected e.g. postgres://user@host:5432/db)"))
+	}
+	registryMu.RLock()
+	open, ok := registry[strings.ToLower(u.Scheme)]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--db: unsupported scheme %q (supported: %s)", u.Scheme, strings.Join(Schemes(), ", ")))
+	}
+	return open(ctx, u, opts)
+}
+
+// Redact returns u as text with any password replaced, for logs and
+// reports.
+func Redact(u *url.URL) string {
+	c := *u
+	if c.User != nil {
+		if _, has := c.User.Password(); has {
+			c.User = url.UserPassword(c.User.Username(), "xxxxx")
+		}
+	}
+	q := c.Query()
+	for k := range q {
+		lk := strings.ToLower(k)
+		if strings.Contains(lk, "password") || lk == "pwd" || strings.Contains(lk, "secret") || strings.Contains(lk, "token") {
+			q.Set(k, "xxxxx")
+		}
+	}
+	c.RawQuery = q.Encode()
+	return c.String()
+}
