@@ -1,0 +1,122 @@
+// Package blobsync moves the file blobs of a Mendix backup (tree/xx/yy/<uuid>)
+// into a target file store: an S3 bucket, an Azure Blob container or a local
+// folder, all behind one small Store interface chosen by URL scheme.
+package blobsync
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+)
+
+// ObjectInfo describes one stored object.
+type ObjectInfo struct {
+	Key  string // relative to the store's prefix
+	Size int64
+	MD5  []byte // nil when the store cannot tell cheaply; hash Open's bytes then
+}
+
+// Payload is a blob's bytes, re-readable so that a failed upload can be
+// retried from the start without keeping a second copy.
+//
+// ReadAt must be safe for concurrent use (stores upload parts in parallel).
+// MD5 returns the 16-byte digest of all Size bytes, or nil when unknown; a
+// store computes it itself then.
+type Payload interface {
+	io.ReaderAt
+	Size() int64
+	MD5() []byte
+}
+
+// Store is a flat namespace of objects under a prefix of a bucket, container
+// or folder. Keys are relative to that prefix and use "/" as separator.
+//
+// Every method is safe for concurrent use by many goroutines; a Syncer calls
+// them from all of its workers at once. Methods honour ctx: when it ends they
+// return promptly with an error that wraps ctx.Err().
+//
+// Errors wrap the kinds in errors.go (ErrNotExist, ErrAccessDenied,
+// ErrThrottled, ErrTemporary) so that decorators such as WithRetry can decide
+// what to do without knowing the store. Messages name the store and the key
+// and never contain credentials.
+type Store interface {
+	// String names the store for logs and errors: scheme, bucket or
+	// container, prefix and, for a custom endpoint, its host. Never
+	// credentials or SAS tokens.
+	String() string
+
+	// Stat describes the object at key. It returns an error wrapping
+	// ErrNotExist when there is none. Read-only; safe to call again.
+	Stat(ctx context.Context, key string) (ObjectInfo, error)
+
+	// Put creates or replaces the object at key with p's bytes. It is
+	// atomic for readers: the key shows either the old object or the whole
+	// new one, never a part. The store sends p.MD5() for the server to check
+	// and records it, so a later Stat returns it. Idempotent: calling it
+	// again with the same payload, for example after an error, is safe.
+	// p is not retained after Put returns.
+	Put(ctx context.Context, key string, p Payload) error
+
+	// Open returns the object's bytes; the caller must Close the reader.
+	// It returns an error wrapping ErrNotExist when there is none.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+
+	// List calls fn for every object under the store's prefix, one call at a
+	// time, in an order the store chooses. An error from fn stops the listing
+	// and is returned as is. ObjectInfo.MD5 may be nil even where Stat would
+	// know it. Objects put or deleted during the listing may or may not be
+	// seen.
+	List(ctx context.Context, fn func(ObjectInfo) error) error
+
+	// Delete removes the object at key. Deleting a missing object is not an
+	// error, so Delete is idempotent.
+	Delete(ctx context.Context, key string) error
+
+	// Close releases the store's resources. Calls after Close fail; calling
+	// Close again returns nil.
+	Close() error
+}
+
+// Options tune how a store is opened.
+type Options struct {
+	// Create makes a missing bucket, container or folder instead of failing.
+	Create bool
+}
+
+// closeFlag makes a store's methods fail after Close, as Store promises.
+type closeFlag struct{ closed atomic.Bool }
+
+func (c *closeFlag) set() { c.closed.Store(true) }
+
+func (c *closeFlag) check(store fmt.Stringer, op, key string) error {
+	if c.closed.Load() {
+		return &opError{store: store.String(), op: op, key: key, detail: "store is closed"}
+	}
+	return nil
+}
+
+// checkKey rejects keys that no store should accept: empty, absolute, with
+// an empty, "." or ".." segment, or with a backslash or NUL (which some
+// stores treat as separators or terminators).
+func checkKey(store fmt.Stringer, op, key string) error {
+	bad := key == "" || strings.ContainsAny(key, "\\\x00")
+	for part := range strings.SplitSeq(key, "/") {
+		bad = bad || part == "" || part == "." || part == ".."
+	}
+	if bad {
+		return badInput(&opError{store: store.String(), op: op, key: key,
+			detail: "invalid key: empty, absolute, or with an empty, dot or backslash segment"})
+	}
+	return nil
+}
+
+// checkCall is the common preamble of every keyed method: the store is open
+// and the key is valid.
+func (c *closeFlag) checkCall(store fmt.Stringer, op, key string) error {
+	if err := c.check(store, op, key); err != nil {
+		return err
+	}
+	return checkKey(store, op, key)
+}

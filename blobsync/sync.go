@@ -1,0 +1,325 @@
+package blobsync
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+)
+
+// SyncOptions tune a Syncer. Zero values mean the documented defaults.
+type SyncOptions struct {
+	Transfers int // uploads in flight; default 16
+	// Object key = Prefix + uuid + Suffix, like the Mendix runtime's
+	// com.mendix.storage.*.ResourceNamePrefix and suffix.
+	Prefix, Suffix string
+	Overwrite      bool        // replace objects that exist with different content
+	MemoryBudget   int64       // bytes of blobs held in memory at once; default 64 MiB
+	SpoolDir       string      // where larger blobs wait on disk; default os.TempDir()
+	Retry          RetryPolicy // for every store call, and for put-and-verify as a whole
+	Log            *slog.Logger
+	// OnDone is called once per blob with its outcome, one call at a time
+	// (never concurrently), from a worker goroutine. Keep it quick, and do
+	// not call the Syncer from it. Blobs cut short by cancellation get no call.
+	OnDone func(key string, size int64, outcome Outcome)
+}
+
+// Outcome is what happened to one blob.
+type Outcome string
+
+const (
+	Uploaded Outcome = "uploaded" // put and verified
+	Skipped  Outcome = "skipped"  // already there with the same size and MD5
+	Failed   Outcome = "failed"   // see Result.Failures
+)
+
+// Failure is one blob that did not make it.
+type Failure struct {
+	Key string
+	Err string
+}
+
+// MaxFailures caps Result.Failures so that memory stays flat even when every
+// blob fails; Result.Failed still counts them all.
+const MaxFailures = 1000
+
+// Result sums up a sync.
+type Result struct {
+	Uploaded, Skipped, Failed int
+	Bytes, SkippedBytes       int64
+	Failures                  []Failure // the first MaxFailures failures
+	Duration                  time.Duration
+}
+
+// ErrExists is the failure for an object that is already in the store with
+// other content, when SyncOptions.Overwrite is off.
+var ErrExists = errors.New("exists with different content; use --overwrite")
+
+// Syncer uploads blobs read from a stream to a store, Transfers at a time.
+// Add hands it blobs; Wait ends the run. Memory use stays within
+// MemoryBudget plus a few buffers however many and however large the
+// blobs are.
+type Syncer struct {
+	ctx     context.Context
+	store   Store // without retries; Syncer applies retry itself
+	retry   RetryPolicy
+	opts    SyncOptions
+	log     *slog.Logger
+	buffers *blobBuffers
+	started time.Time
+
+	addMu  sync.RWMutex // Add holds it shared; Wait exclusively to close jobs
+	closed bool
+	jobs   chan job
+
+	workers sync.WaitGroup
+
+	mu          sync.Mutex // guards result, interrupted, OnDone calls
+	result      Result
+	interrupted int
+
+	waitOnce sync.Once
+	finalErr error
+}
+
+type job struct {
+	key  string
+	blob heldBlob
+}
+
+// NewSyncer starts the workers. ctx bounds the whole run: when it ends,
+// uploads stop, Add returns its error and Wait reports the run as
+// interrupted. A store wrapped in WithRetry is unwrapped and its policy
+// used, unless opts.Retry is set, so retries never nest.
+func NewSyncer(ctx context.Context, store Store, opts SyncOptions) *Syncer {
+	store, policy := unwrapRetry(store)
+	if opts.Retry != (RetryPolicy{}) {
+		policy = opts.Retry
+	}
+	if opts.Transfers <= 0 {
+		opts.Transfers = 16
+	}
+	if opts.MemoryBudget <= 0 {
+		opts.MemoryBudget = 64 << 20
+	}
+	if opts.SpoolDir == "" {
+		opts.SpoolDir = os.TempDir()
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Syncer{
+		ctx:     ctx,
+		store:   store,
+		retry:   policy.withDefaults(),
+		opts:    opts,
+		log:     log.With("store", store.String()),
+		buffers: newBlobBuffers(opts.MemoryBudget, opts.SpoolDir),
+		started: time.Now(),
+		jobs:    make(chan job),
+	}
+	s.workers.Add(opts.Transfers)
+	for range opts.Transfers {
+		go s.work()
+	}
+	return s
+}
+
+// Add reads the blob uuid, exactly size bytes, from r and queues its upload.
+// r is used only during the call: Add reads it fully (into memory within the
+// budget, waiting for budget to free, or into a spool file for large blobs)
+// and returns once a worker has taken the blob. A short read is an error,
+// and so is an Add after Wait. Upload failures are not returned here; they
+// are counted in Wait's Result. Safe for concurrent use.
+func (s *Syncer) Add(ctx context.Context, uuid string, size int64, r io.Reader) error {
+	if uuid == "" || size < 0 {
+		return badInput(fmt.Errorf("blobsync: blob %q with size %d", uuid, size))
+	}
+	s.addMu.RLock()
+	defer s.addMu.RUnlock()
+	if s.closed {
+		return errors.New("blobsync: Add after Wait")
+	}
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	blob, err := s.buffers.read(ctx, size, r)
+	if err != nil {
+		return fmt.Errorf("blobsync: blob %s: %w", uuid, err)
+	}
+	select {
+	case s.jobs <- job{key: s.opts.Prefix + uuid + s.opts.Suffix, blob: blob}:
+		return nil
+	case <-ctx.Done():
+		blob.release()
+		return ctx.Err()
+	case <-s.ctx.Done():
+		blob.release()
+		return s.ctx.Err()
+	}
+}
+
+// Wait lets the queued uploads finish and returns the totals. The error is
+// non-nil when any blob failed, or when the run was interrupted (it then
+// wraps the context's error, and a rerun uploads only what is missing).
+// Calling Wait again returns the same answer.
+func (s *Syncer) Wait() (Result, error) {
+	s.waitOnce.Do(func() {
+		s.addMu.Lock()
+		s.closed = true
+		close(s.jobs)
+		s.addMu.Unlock()
+		s.workers.Wait()
+
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.result.Duration = time.Since(s.started)
+		r := s.result
+		switch {
+		case s.ctx.Err() != nil:
+			s.finalErr = fmt.Errorf("blobsync: interrupted (%d uploaded, %d skipped, %d failed, %d cut short); a rerun resumes: %w",
+				r.Uploaded, r.Skipped, r.Failed, s.interrupted, s.ctx.Err())
+		case r.Failed > 0:
+			s.finalErr = fmt.Errorf("blobsync: %d of %d blobs failed; first: %s: %s",
+				r.Failed, r.Uploaded+r.Skipped+r.Failed, r.Failures[0].Key, r.Failures[0].Err)
+		}
+		s.log.Info("blob sync finished", "uploaded", r.Uploaded, "skipped", r.Skipped, "failed", r.Failed,
+			"bytes", r.Bytes, "skipped_bytes", r.SkippedBytes, "duration", r.Duration)
+	})
+	r := s.result
+	r.Failures = append([]Failure(nil), r.Failures...)
+	return r, s.finalErr
+}
+
+func (s *Syncer) work() {
+	defer s.workers.Done()
+	for j := range s.jobs {
+		outcome, err := s.transfer(s.ctx, j)
+		j.blob.release()
+		s.record(j.key, j.blob.Size(), outcome, err)
+	}
+}
+
+func (s *Syncer) record(key string, size int64, outcome Outcome, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil && s.ctx.Err() != nil {
+		s.interrupted++ // not a failure: the rerun will do it
+		return
+	}
+	switch outcome {
+	case Uploaded:
+		s.result.Uploaded++
+		s.result.Bytes += size
+	case Skipped:
+		s.result.Skipped++
+		s.result.SkippedBytes += size
+	case Failed:
+		s.result.Failed++
+		if len(s.result.Failures) < MaxFailures {
+			s.result.Failures = append(s.result.Failures, Failure{Key: key, Err: err.Error()})
+		}
+		s.log.Warn("blob upload failed", "key", key, "size", size, "err", err)
+	}
+	s.log.Debug("blob done", "key", key, "size", size, "outcome", outcome)
+	if s.opts.OnDone != nil {
+		s.opts.OnDone(key, size, outcome)
+	}
+}
+
+// transfer moves one blob: skip it when the store already has the same
+// bytes, refuse or overwrite different bytes, else put and verify.
+func (s *Syncer) transfer(ctx context.Context, j job) (Outcome, error) {
+	var info ObjectInfo
+	err := s.retry.Do(ctx, func(ctx context.Context) (err error) {
+		info, err = s.store.Stat(ctx, j.key)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrNotExist):
+	case err != nil:
+		return Failed, err
+	default:
+		same, err := s.sameContent(ctx, j, info)
+		if err != nil {
+			return Failed, err
+		}
+		if same {
+			return Skipped, nil
+		}
+		if !s.opts.Overwrite {
+			return Failed, ErrExists
+		}
+	}
+	// Put and verify retry as one: a verification mismatch is cured by
+	// putting again, which a retry of Put alone would not do.
+	if err := s.retry.Do(ctx, func(ctx context.Context) error { return s.putVerified(ctx, j) }); err != nil {
+		return Failed, err
+	}
+	return Uploaded, nil
+}
+
+// sameContent compares a stored object with the blob: size, then MD5 from
+// the store or, when the store cannot tell, by hashing the object's bytes.
+func (s *Syncer) sameContent(ctx context.Context, j job, info ObjectInfo) (bool, error) {
+	if info.Size != j.blob.Size() {
+		return false, nil
+	}
+	sum := info.MD5
+	if sum == nil {
+		err := s.retry.Do(ctx, func(ctx context.Context) (err error) {
+			sum, err = s.hashObject(ctx, j.key)
+			return err
+		})
+		if err != nil {
+			return false, err
+		}
+	}
+	return bytes.Equal(sum, j.blob.MD5()), nil
+}
+
+func (s *Syncer) hashObject(ctx context.Context, key string) ([]byte, error) {
+	rc, err := s.store.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return nil, &opError{store: s.store.String(), op: "hash", key: key, kind: networkKind(err), detail: safeText(err), cause: err}
+	}
+	return h.Sum(nil), nil
+}
+
+// putVerified puts the blob and reads back what the store reports. A
+// mismatch is ErrTemporary, so the retry policy puts it again.
+func (s *Syncer) putVerified(ctx context.Context, j job) error {
+	if err := s.store.Put(ctx, j.key, j.blob); err != nil {
+		return err
+	}
+	info, err := s.store.Stat(ctx, j.key)
+	if err != nil {
+		if errors.Is(err, ErrNotExist) {
+			// Just put, now missing: eventual consistency or a concurrent
+			// delete. Worth another put.
+			return &opError{store: s.store.String(), op: "verify", key: j.key, kind: ErrTemporary,
+				detail: "object missing right after upload", cause: err}
+		}
+		return err
+	}
+	want := j.blob.MD5()
+	if info.Size != j.blob.Size() || (info.MD5 != nil && !bytes.Equal(info.MD5, want)) {
+		return &opError{store: s.store.String(), op: "verify", key: j.key, kind: ErrTemporary,
+			detail: fmt.Sprintf("store reports %d bytes, MD5 %x; uploaded %d bytes, MD5 %s",
+				info.Size, info.MD5, j.blob.Size(), hex.EncodeToString(want))}
+	}
+	return nil
+}

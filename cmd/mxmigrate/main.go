@@ -1,0 +1,39 @@
+// Command mxmigrate moves a Mendix app's data out of a Mendix Cloud backup
+// into a target database and file store, and proves that nothing was lost.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// After the first signal, restore the default so that a second
+		// Ctrl-C ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
+	err := newRootCommand().ExecuteContext(ctx)
+	if err == nil {
+		return exitcode.OK
+	}
+	code := exitcode.Of(err)
+	if ctx.Err() != nil && !errors.Is(err, context.Canceled) && code == exitcode.Failure {
+		code = exitcode.Interrupted
+	}
+	fmt.Fprintf(os.Stderr, "mxmigrate: %v\n", err)
+	return code
+}

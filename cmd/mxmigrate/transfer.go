@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mxmigrate/mxmigrate/internal/pipeline"
+	"github.com/mxmigrate/mxmigrate/verify"
+)
+
+// transferCommand builds db, files and migrate: they differ only in the
+// flags they take and the pipeline function they call.
+func transferCommand(g *globals, use, short, long string, db, files bool, runFn func(context.Context, pipeline.Config) (*verify.Report, error)) *cobra.Command {
+	var cfg pipeline.Config
+	var reportPath string
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.start()
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			report, err := runFn(cmd.Context(), g.complete(cfg, s, args[0]))
+			s.close()
+			return finish(report, err, reportPath)
+		},
+	}
+	if db {
+		addDBFlags(cmd.Flags(), &cfg)
+	}
+	if files {
+		addFilesFlags(cmd.Flags(), &cfg)
+	}
+	cmd.Flags().StringVar(&reportPath, "report", "", "write a JSON report to this file ('-' for stdout)")
+	return cmd
+}
+
+func newDBCommand(g *globals) *cobra.Command {
+	return transferCommand(g, "db BACKUP --db URL", "Move the backup's database into a PostgreSQL or SQL Server target, then verify it",
+		`Restores the dump straight into a PostgreSQL target with pg_restore, or through a staging
+PostgreSQL into SQL Server / Azure SQL. Before writing it checks that the target is reachable,
+empty (or --if-exists drop) and that no app is connected; it holds a lock on the target for the
+whole run, so parallel runs cannot both write. An interrupted run resumes when started again.
+Every table's row count, sequence, index and constraint is checked against the dump at the end.`,
+		true, false, pipeline.DB)
+}
+
+func newFilesCommand(g *globals) *cobra.Command {
+	return transferCommand(g, "files BACKUP --files URL", "Upload the backup's files (tree/xx/yy/<uuid>) to S3, Azure Blob Storage or a folder",
+		`Streams every blob from the backup to the store under its UUID, many in flight, with the MD5
+checked by the store. Objects already there with the same content are skipped, so a rerun
+uploads only what is missing.`,
+		false, true, pipeline.Files)
+}
+
+func newMigrateCommand(g *globals) *cobra.Command {
+	cmd := transferCommand(g, "migrate BACKUP --db URL --files URL", "Move the database and the files in one pass over the backup, then verify both",
+		`Reads the backup once: the dump goes to the database while the files are already uploading.
+Ends with verification of every table and of every file document's object.`,
+		true, true, pipeline.Migrate)
+	return cmd
+}

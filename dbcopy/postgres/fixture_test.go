@@ -1,0 +1,521 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/pgserver"
+	"github.com/mxmigrate/mxmigrate/internal/testenv"
+)
+
+// One cluster serves the whole package: every test works in databases of
+// its own, and initdb per test would cost more than the tests.
+var (
+	cluster    *pgserver.Cluster
+	clusterErr error
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		// A child process of TestKillDuringDataThenResume: it reaches the
+		// parent's cluster by URL and needs none of its own.
+		os.Exit(m.Run())
+	}
+	os.Exit(runWithCluster(m))
+}
+
+func runWithCluster(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "mxmigrate-pgtest-")
+	if err != nil {
+		clusterErr = err
+		return m.Run()
+	}
+	defer os.RemoveAll(dir)
+	if _, _, err := pgserver.FindBinDir(); err != nil {
+		clusterErr = err
+		return m.Run()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	cluster, clusterErr = pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(dir, "cluster")})
+	cancel()
+	if clusterErr == nil {
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_ = cluster.Remove(ctx)
+		}()
+	}
+	return m.Run()
+}
+
+func needCluster(t *testing.T) *pgserver.Cluster {
+	t.Helper()
+	if clusterErr != nil {
+		testenv.Unavailable(t, "PostgreSQL", fmt.Sprintf("%v; install the server binaries (apt-get install postgresql) or set %s", clusterErr, pgserver.BinDirEnv))
+	}
+	return cluster
+}
+
+var dbCounter atomic.Int64
+
+// newDatabase creates an empty database and returns its URL.
+func newDatabase(t *testing.T) string {
+	t.Helper()
+	c := needCluster(t)
+	name := fmt.Sprintf("target_%d", dbCounter.Add(1))
+	if err := c.CreateDatabase(testCtx(t), name); err != nil {
+		t.Fatalf("create database %s: %v", name, err)
+	}
+	return c.URL(name)
+}
+
+// testCtx bounds a test's database work, so that a hang fails instead of
+// blocking the suite.
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// sourceSQL builds a Mendix-shaped database full of values that break
+// naive copies.
+const sourceSQL = `
+CREATE TABLE "mendixsystem$version" (
+	versionnumber varchar(30) NOT NULL,
+	lastsyncdate timestamp,
+	modelversion varchar(200)
+);
+INSERT INTO "mendixsystem$version" VALUES ('10.6.1', '2024-02-29 12:34:56.789', '1.0.0.40');
+
+CREATE SEQUENCE "system$filedocument_mxseq";
+SELECT setval('"system$filedocument_mxseq"', 1000, true);
+CREATE SEQUENCE "myfirstmodule$order_nr_mxseq";
+SELECT setval('"myfirstmodule$order_nr_mxseq"', 7, false);
+
+CREATE TABLE "system$filedocument" (
+	id bigint PRIMARY KEY,
+	__uuid__ varchar(36),
+	__filename__ bigint,
+	name varchar(400),
+	deleteafterdownload boolean,
+	hascontents boolean,
+	size bigint,
+	submetaobjectname varchar(255),
+	createddate timestamp,
+	changeddate timestamp,
+	contents bytea
+);
+CREATE INDEX "idx_system$filedocument_submetaobjectname" ON "system$filedocument" (submetaobjectname, id);
+INSERT INTO "system$filedocument"
+SELECT g, md5(g::text)::uuid::text, g, 'file ' || g || '.pdf', g % 2 = 0, g % 3 <> 0, g * 1024,
+	CASE WHEN g % 5 = 0 THEN 'System.Thumbnail' ELSE 'System.FileDocument' END,
+	'2020-01-01'::timestamp + g * interval '1 hour', NULL, decode(lpad(to_hex(g), 8, '0'), 'hex')
+FROM generate_series(1, 300) g;
+INSERT INTO "system$filedocument" (id, name, createddate, contents) VALUES
+	(1001, NULL, '0001-01-01 00:00:00', '\x00'),
+	(1002, '', '9999-12-31 23:59:59.999999', '\x0000ff0000'),
+	(1003, 'null byte neighbours', NULL, '\x');
+
+CREATE TABLE "myfirstmodule$order" (
+	id bigint PRIMARY KEY,
+	"order" text,
+	"user" varchar(200),
+	"select" numeric(28,8),
+	placed timestamp,
+	placedtz timestamptz,
+	delivered date,
+	shipped boolean,
+	ratio double precision,
+	qty integer,
+	"system$owner" bigint,
+	CONSTRAINT "uq_myfirstmodule$order_order" UNIQUE ("order"),
+	CONSTRAINT "fk_myfirstmodule$order_owner" FOREIGN KEY ("system$owner") REFERENCES "system$filedocument" (id)
+);
+CREATE INDEX "idx_myfirstmodule$order_user" ON "myfirstmodule$order" ("user");
+INSERT INTO "myfirstmodule$order" VALUES
+	(1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+	(2, '', '', 0, '0001-01-01 00:00:00', '0001-01-01 00:00:00+00', '0001-01-01', false, 0, 0, 1),
+	(3, E'tab\there\nnewline\\backslash\r', 'O''Brien', 99999999999999999999.99999999,
+		'9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999+00', '9999-12-31', true, 1.7976931348623157e308, 2147483647, 2),
+	(4, '\N', E'\\N', -99999999999999999999.99999999, 'infinity', '-infinity', 'infinity', true, -2.2250738585072014e-308, -2147483648, 3),
+	(5, '😀 𝄞 ünïcödé 漢字', '"; DROP TABLE x; --', 0.00000001, '2000-02-29 01:02:03.456789', '2000-02-29 01:02:03.456789+05:30', '2000-02-29', NULL, -0.5, 42, NULL),
+	(6, 'copy end marker \.', 'select', -0.00000001, NULL, NULL, NULL, false, 3.14159, NULL, 300);
+
+CREATE TABLE "myfirstmodule$emptything" (id bigint PRIMARY KEY, note text);
+
+CREATE TABLE "myfirstmodule$bulk" (id bigint PRIMARY KEY, payload text);
+INSERT INTO "myfirstmodule$bulk" SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
+
+CREATE TABLE "myfirstmodule$nokey" (a text, b integer);
+INSERT INTO "myfirstmodule$nokey" VALUES ('x', 1), ('x', 1), ('b', NULL), (NULL, 2), ('B', 3);
+`
+
+// fixture is the source database, its dump, and the dbcopy.Source built
+// from it by hand.
+type fixture struct {
+	url string
+	src *dbcopy.Source
+	// nextValues is what nextval() returns on each source sequence.
+	nextValues map[string]int64
+}
+
+var (
+	fixtureOnce sync.Once
+	theFixture  *fixture
+	fixtureErr  error
+)
+
+func sourceFixture(t *testing.T) *fixture {
+	t.Helper()
+	c := needCluster(t)
+	fixtureOnce.Do(func() { theFixture, fixtureErr = buildFixture(c) })
+	if fixtureErr != nil {
+		t.Fatalf("build the source fixture: %v", fixtureErr)
+	}
+	return theFixture
+}
+
+func buildFixture(c *pgserver.Cluster) (*fixture, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.CreateDatabase(ctx, "source"); err != nil {
+		return nil, err
+	}
+	f := &fixture{url: c.URL("source"), nextValues: map[string]int64{}}
+	conn, err := pgx.Connect(ctx, f.url)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, sourceSQL); err != nil {
+		return nil, fmt.Errorf("create the source data: %w", err)
+	}
+	dir, err := os.MkdirTemp(c.Dir(), "dump-")
+	if err != nil {
+		return nil, err
+	}
+	dump := filepath.Join(dir, "db.backup")
+	cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir(), "pg_dump"), "-O", "-x", "-Fc", "-f", dump, "--dbname="+f.url)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("pg_dump: %v: %s", err, out)
+	}
+	data, err := os.ReadFile(dump)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	major, _, err := pgserver.ToolVersion(c.BinDir(), "pg_restore")
+	if err != nil {
+		return nil, err
+	}
+	var version string
+	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&version); err != nil {
+		return nil, err
+	}
+	src := &dbcopy.Source{
+		DumpPath: dump, Fingerprint: hex.EncodeToString(sum[:]), ArchiveVersion: "1.14",
+		MinRestoreMajor: major, ServerVersion: version, DumpVersion: version, Schema: "public",
+	}
+	tables, err := queryStrings(ctx, conn, `SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range tables {
+		var n int64
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{"public", name}.Sanitize()).Scan(&n); err != nil {
+			return nil, err
+		}
+		src.Tables = append(src.Tables, dbcopy.SourceTable{Name: name, Rows: n})
+	}
+	seqs, err := queryStrings(ctx, conn, `SELECT sequencename::text FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range seqs {
+		var s dbcopy.SourceSequence
+		s.Name = name
+		if err := conn.QueryRow(ctx, "SELECT last_value, is_called FROM "+pgx.Identifier{"public", name}.Sanitize()).Scan(&s.Value, &s.IsCalled); err != nil {
+			return nil, err
+		}
+		src.Sequences = append(src.Sequences, s)
+		// Every sequence here counts up by one.
+		f.nextValues[name] = s.Value
+		if s.IsCalled {
+			f.nextValues[name]++
+		}
+	}
+	rows, err := conn.Query(ctx, `
+SELECT r.relname::text, c.relname::text, 'INDEX' FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class r ON r.oid = i.indrelid
+WHERE r.relnamespace = 'public'::regnamespace AND NOT i.indisprimary
+	AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = i.indexrelid AND contype = 'u')
+UNION ALL
+SELECT r.relname::text, co.conname::text, CASE co.contype WHEN 'f' THEN 'FK CONSTRAINT' ELSE 'CONSTRAINT' END
+FROM pg_constraint co JOIN pg_class r ON r.oid = co.conrelid
+WHERE r.relnamespace = 'public'::regnamespace AND co.contype IN ('p', 'u', 'f')
+ORDER BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dbcopy.SourceObject, error) {
+		var o dbcopy.SourceObject
+		return o, r.Scan(&o.Table, &o.Name, &o.Kind)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		if o.Kind == "INDEX" {
+			src.Indexes = append(src.Indexes, o)
+		} else {
+			src.Constraints = append(src.Constraints, o)
+		}
+	}
+	f.src = src
+	return f, nil
+}
+
+func queryStrings(ctx context.Context, conn *pgx.Conn, sql string, args ...any) ([]string, error) {
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// copySource returns a copy of the fixture's source that a test may change.
+func (f *fixture) copySource() *dbcopy.Source {
+	s := *f.src
+	return &s
+}
+
+// logBuffer collects a target's log for assertions.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// openTarget opens rawURL as a Target that the test closes.
+func openTarget(t *testing.T, rawURL string, opts dbcopy.Options) *Target {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := Open(context.Background(), u, opts)
+	if err != nil {
+		t.Fatalf("open %s: %v", rawURL, err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return tg.(*Target)
+}
+
+// migrate runs the pipeline's sequence: Lock, Preflight, Load unless done.
+func migrate(ctx context.Context, tg *Target, src *dbcopy.Source, opts dbcopy.Options, wait time.Duration) (*dbcopy.PreflightResult, error) {
+	unlock, err := tg.Lock(ctx, wait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	res, err := tg.Preflight(ctx, src, opts)
+	if err != nil || res.AlreadyDone {
+		return res, err
+	}
+	return res, tg.Load(ctx, src, opts)
+}
+
+// mustMigrate loads the fixture into rawURL and fails the test on error.
+func mustMigrate(t *testing.T, rawURL string, opts dbcopy.Options) {
+	t.Helper()
+	f := sourceFixture(t)
+	if _, err := migrate(testCtx(t), openTarget(t, rawURL, opts), f.src, opts, 0); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+}
+
+// sqlConn connects for test-side SQL. Its application name starts with
+// "mxmigrate", so the session check does not count it.
+func sqlConn(t *testing.T, rawURL string) *pgx.Conn {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["application_name"] = "mxmigrate-test"
+	conn, err := pgx.ConnectConfig(testCtx(t), cfg)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { closeQuietly(conn) })
+	return conn
+}
+
+func execSQL(t *testing.T, rawURL string, statements ...string) {
+	t.Helper()
+	conn := sqlConn(t, rawURL)
+	for _, s := range statements {
+		if _, err := conn.Exec(testCtx(t), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	closeQuietly(conn)
+}
+
+// verifyLoaded checks that the target at rawURL holds exactly the source:
+// every value of every table, row counts, sequences, indexes, constraints.
+func verifyLoaded(t *testing.T, rawURL string) {
+	t.Helper()
+	f := sourceFixture(t)
+	ctx := testCtx(t)
+	target := openTarget(t, rawURL, dbcopy.Options{})
+	source := openTarget(t, f.url, dbcopy.Options{})
+	inv, err := target.Inventory(ctx)
+	if err != nil {
+		t.Fatalf("inventory: %v", err)
+	}
+	if len(inv.Tables) != len(f.src.Tables) {
+		t.Errorf("target has %d tables %v, want %d", len(inv.Tables), inv.Tables, len(f.src.Tables))
+	}
+	for _, tb := range f.src.Tables {
+		if got, ok := inv.Tables[tb.Name]; !ok || got != tb.Rows {
+			t.Errorf("table %s: %d rows (present %v), want %d", tb.Name, got, ok, tb.Rows)
+		}
+		compareTable(t, ctx, source, target, tb.Name)
+	}
+	if len(inv.Sequences) != len(f.nextValues) {
+		t.Errorf("target sequences %v, want %v", inv.Sequences, f.nextValues)
+	}
+	for name, want := range f.nextValues {
+		if got := inv.Sequences[name]; got != want {
+			t.Errorf("sequence %s: next value %d, want %d", name, got, want)
+		}
+	}
+	checkNames(t, "index", inv.Indexes, f.src.Indexes)
+	checkNames(t, "constraint", inv.Constraints, f.src.Constraints)
+}
+
+func checkNames(t *testing.T, what string, got map[string]bool, want []dbcopy.SourceObject) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatalf("the fixture has no %s: the check would prove nothing", what)
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d %ses %v, want %d", len(got), what, got, len(want))
+	}
+	for _, o := range want {
+		if !got[o.Table+"."+o.Name] {
+			t.Errorf("%s %s.%s missing", what, o.Table, o.Name)
+		}
+	}
+}
+
+// compareTable scans table on both sides and compares every value.
+func compareTable(t *testing.T, ctx context.Context, source, target *Target, table string) {
+	t.Helper()
+	want := scanAll(t, ctx, source, table)
+	got := scanAll(t, ctx, target, table)
+	if len(got) != len(want) {
+		t.Errorf("%s: %d rows, want %d", table, len(got), len(want))
+		return
+	}
+	for i := range want {
+		if !rowsEqual(got[i], want[i]) {
+			t.Errorf("%s row %d:\n got  %#v\n want %#v", table, i, got[i], want[i])
+			return
+		}
+	}
+}
+
+func scanAll(t *testing.T, ctx context.Context, tg *Target, table string) [][]any {
+	t.Helper()
+	var rows [][]any
+	err := tg.ScanTable(ctx, table, nil, func(values []any) error {
+		rows = append(rows, append([]any(nil), values...))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("scan %s: %v", table, err)
+	}
+	return rows
+}
+
+func rowsEqual(a, b []any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !valuesEqual(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func valuesEqual(a, b any) bool {
+	switch x := a.(type) {
+	case []byte:
+		y, ok := b.([]byte)
+		return ok && bytes.Equal(x, y)
+	case time.Time:
+		y, ok := b.(time.Time)
+		return ok && x.Equal(y)
+	}
+	return a == b
+}
+
+// stateOf reads the recorded phase and fingerprint ("" when none).
+func stateOf(t *testing.T, rawURL string) (phase, fingerprint string) {
+	t.Helper()
+	conn := sqlConn(t, rawURL)
+	defer closeQuietly(conn)
+	st, err := readState(testCtx(t), conn, "public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st == nil {
+		return "", ""
+	}
+	return st.Phase, st.Fingerprint
+}
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}

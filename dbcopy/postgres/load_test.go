@@ -1,0 +1,231 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+)
+
+// recordingProgress remembers the phases and units reported.
+type recordingProgress struct {
+	mu     sync.Mutex
+	phases []string
+	totals map[string]int64
+	done   map[string]int64
+	cur    string
+}
+
+func (p *recordingProgress) Phase(name string, total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.phases = append(p.phases, name)
+	p.totals[name], p.cur = total, name
+}
+
+func (p *recordingProgress) Add(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done[p.cur] += n
+}
+
+func TestCleanLoadCopiesEveryValue(t *testing.T) {
+	for _, jobs := range []int{1, 3} {
+		t.Run(map[int]string{1: "serial", 3: "parallel"}[jobs], func(t *testing.T) {
+			f := sourceFixture(t)
+			ctx := testCtx(t)
+			// A password the server does not need (trust) but that must
+			// never show up in logs, errors or pg_restore's command line.
+			u, _ := url.Parse(newDatabase(t))
+			u.User = url.UserPassword(u.User.Username(), "s3cret-pw-123")
+			logs := &logBuffer{}
+			progress := &recordingProgress{totals: map[string]int64{}, done: map[string]int64{}}
+			opts := dbcopy.Options{Jobs: jobs, Log: newLogger(logs), Progress: progress}
+			tg := openTarget(t, u.String(), opts)
+
+			res, err := migrate(ctx, tg, f.src, opts, 0)
+			if err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			if res.AlreadyDone || res.Resumable {
+				t.Errorf("a fresh target reported %+v", res)
+			}
+			verifyLoaded(t, u.String())
+			if phase, fp := stateOf(t, u.String()); phase != phaseDone || fp != f.src.Fingerprint {
+				t.Errorf("state = %s %s, want done %s", phase, fp, f.src.Fingerprint)
+			}
+			if got := strings.Join(progress.phases, ","); got != "pre-data,data,post-data" {
+				t.Errorf("progress phases %q", got)
+			}
+			for _, phase := range progress.phases {
+				if progress.totals[phase] == 0 || progress.done[phase] != progress.totals[phase] {
+					t.Errorf("progress of %s: %d of %d", phase, progress.done[phase], progress.totals[phase])
+				}
+			}
+			if !strings.Contains(logs.String(), "finished item") && jobs > 1 {
+				t.Errorf("pg_restore's verbose output did not reach the debug log")
+			}
+			if strings.Contains(logs.String(), "s3cret-pw-123") || strings.Contains(tg.String(), "s3cret-pw-123") {
+				t.Errorf("the password leaked into the log or String()")
+			}
+		})
+	}
+}
+
+func TestRerunOfALoadedBackupDoesNothing(t *testing.T) {
+	f := sourceFixture(t)
+	ctx := testCtx(t)
+	target := newDatabase(t)
+	mustMigrate(t, target, dbcopy.Options{})
+	// Record a row version: a reload would change it.
+	conn := sqlConn(t, target)
+	var before, after string
+	const xmin = `SELECT xmin::text FROM public."myfirstmodule$order" WHERE id = 3`
+	if err := conn.QueryRow(ctx, xmin).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := &logBuffer{}
+	opts := dbcopy.Options{Log: newLogger(logs)}
+	tg := openTarget(t, target, opts)
+	unlock, err := tg.Lock(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	res, err := tg.Preflight(ctx, f.src, opts)
+	if err != nil || !res.AlreadyDone {
+		t.Fatalf("Preflight = %+v, %v; want AlreadyDone", res, err)
+	}
+	// Load is idempotent too, for callers that do not look at AlreadyDone.
+	if err := tg.Load(ctx, f.src, opts); err != nil {
+		t.Fatalf("Load after done: %v", err)
+	}
+	if err := conn.QueryRow(ctx, xmin).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if before != after || strings.Contains(logs.String(), "restoring") {
+		t.Errorf("a rerun of a loaded backup rewrote data (xmin %s -> %s) or ran pg_restore:\n%s", before, after, logs.String())
+	}
+	verifyLoaded(t, target)
+}
+
+func TestLoadRequiresTheLock(t *testing.T) {
+	f := sourceFixture(t)
+	tg := openTarget(t, newDatabase(t), dbcopy.Options{})
+	err := tg.Load(testCtx(t), f.src, dbcopy.Options{})
+	if err == nil || !strings.Contains(err.Error(), "without the migration lock") {
+		t.Fatalf("Load without Lock = %v, want a refusal", err)
+	}
+}
+
+func TestRestoreTooOldIsBadInput(t *testing.T) {
+	f := sourceFixture(t)
+	src := f.copySource()
+	tool, err := findRestore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.MinRestoreMajor = tool.major + 1
+	src.ArchiveVersion = "1.16"
+	ctx := testCtx(t)
+	target := newDatabase(t)
+	tg := openTarget(t, target, dbcopy.Options{})
+
+	res, err := tg.Preflight(ctx, src, dbcopy.Options{})
+	if exitcode.Of(err) != exitcode.BadInput {
+		t.Fatalf("Preflight = %v (code %d), want bad input", err, exitcode.Of(err))
+	}
+	want := []string{"needs pg_restore " + itoa(tool.major+1), "is version " + itoa(tool.major), "MXMIGRATE_PG_BIN", "format 1.16"}
+	if !containsAll(err.Error(), want...) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	if c := findCheck(res, checkRestoreTool); c == nil || c.OK {
+		t.Errorf("check %s = %+v, want a failed check", checkRestoreTool, c)
+	}
+
+	unlock, err := tg.Lock(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if err := tg.Load(ctx, src, dbcopy.Options{}); exitcode.Of(err) != exitcode.BadInput {
+		t.Fatalf("Load = %v, want bad input", err)
+	}
+	if phase, _ := stateOf(t, target); phase != "" {
+		t.Errorf("a refused load recorded state %q", phase)
+	}
+}
+
+func TestCancelStopsPgRestore(t *testing.T) {
+	f := sourceFixture(t)
+	target := newDatabase(t)
+	rewindTo(t, target, phaseData, nil)
+	blocker := blockTable(t, target, "myfirstmodule$bulk")
+
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	tg := openTarget(t, target, dbcopy.Options{Jobs: 2})
+	unlock, err := tg.Lock(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	done := make(chan error, 1)
+	go func() { done <- tg.Load(ctx, f.src, dbcopy.Options{Jobs: 2}) }()
+
+	waitForBlockedRestore(t, target)
+	procs := restoreProcesses(t, target)
+	if len(procs) == 0 {
+		t.Fatal("no pg_restore process found while it was blocked")
+	}
+	for pid, cmdline := range procs {
+		if strings.Contains(cmdline, "s3cret") || strings.Contains(cmdline, "password") {
+			t.Errorf("pg_restore %d has a password on its command line: %q", pid, cmdline)
+		}
+	}
+	cancel()
+	err = <-done
+	if !errors.Is(err, context.Canceled) || exitcode.Of(err) != exitcode.Interrupted {
+		t.Fatalf("cancelled Load = %v (code %d), want Interrupted", err, exitcode.Of(err))
+	}
+	waitUntil(t, "pg_restore processes to exit", func() bool { return len(restoreProcesses(t, target)) == 0 })
+	waitUntil(t, "pg_restore sessions to end", func() bool { return len(restoreSessions(t, target)) == 0 })
+	releaseBlock(t, blocker)
+	unlock()
+
+	// What the cancelled run left is resumed.
+	mustMigrate(t, target, dbcopy.Options{Jobs: 2})
+	verifyLoaded(t, target)
+}
+
+func findCheck(res *dbcopy.PreflightResult, name string) *dbcopy.Check {
+	if res == nil {
+		return nil
+	}
+	for i := range res.Checks {
+		if res.Checks[i].Name == name {
+			return &res.Checks[i]
+		}
+	}
+	return nil
+}
+
+// waitUntil polls cond for up to a minute; the bound only keeps a broken
+// test from hanging, no assertion depends on timing.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 600; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("gave up waiting for %s", what)
+}

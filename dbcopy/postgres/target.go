@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+)
+
+// Application names of our own sessions. The session check ignores every
+// name with the prefix appName; restoreAppName marks pg_restore's sessions,
+// which a rerun ends when a killed run left them behind.
+const (
+	appName        = "mxmigrate"
+	restoreAppName = "mxmigrate-restore"
+)
+
+const defaultJobs = 2
+
+func init() {
+	dbcopy.Register(Open, "postgres", "postgresql")
+}
+
+// Target is a PostgreSQL database that a backup is restored into.
+type Target struct {
+	url    *url.URL
+	cfg    *pgx.ConnConfig
+	opts   dbcopy.Options
+	log    *slog.Logger
+	schema string
+
+	mu       sync.Mutex
+	lockConn *pgx.Conn // the connection holding the advisory lock, if held
+	unlock   func()
+}
+
+var _ dbcopy.Target = (*Target)(nil)
+
+// Open parses the URL and prepares connections; it connects to nothing, so
+// that Preflight can report an unreachable server as a check.
+func Open(_ context.Context, u *url.URL, opts dbcopy.Options) (dbcopy.Target, error) {
+	return open(u, opts)
+}
+
+func open(u *url.URL, opts dbcopy.Options) (*Target, error) {
+	if u.Path == "" || u.Path == "/" {
+		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--db %s: name the database (postgres://user@host:5432/DB)", dbcopy.Redact(u)))
+	}
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		// pgx's parse errors can quote the connection string: never show them.
+		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--db %s: not a valid PostgreSQL URL", dbcopy.Redact(u)))
+	}
+	cfg.RuntimeParams["application_name"] = appName
+	// Qualify everything: with only pg_catalog on the path, regclass and
+	// regprocedure print schema-qualified names, which the drop statements
+	// rely on.
+	cfg.RuntimeParams["search_path"] = "pg_catalog"
+	// A role's statement_timeout must not cut a count(*) of a big table.
+	cfg.RuntimeParams["statement_timeout"] = "0"
+	if opts.Jobs <= 0 {
+		opts.Jobs = defaultJobs
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := *u
+	t := &Target{url: &c, cfg: cfg, opts: opts, log: log, schema: opts.Schema}
+	if t.schema == "" {
+		t.schema = "public"
+	}
+	return t, nil
+}
+
+// String is the target's URL without its password.
+func (t *Target) String() string { return dbcopy.Redact(t.url) }
+
+// database is the target database's name.
+func (t *Target) database() string { return t.cfg.Database }
+
+// connect opens a new connection; the caller closes it.
+func (t *Target) connect(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, t.cfg.Copy())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("connect to %s: %w", t, err)
+	}
+	return conn, nil
+}
+
+// resolveSchema decides the target schema for src. pg_restore puts objects
+// where the dump says, so another target schema cannot be honoured.
+func (t *Target) resolveSchema(src *dbcopy.Source, asked string) error {
+	want := src.Schema
+	if want == "" {
+		want = "public"
+	}
+	if asked == "" {
+		asked = t.opts.Schema
+	}
+	if asked != "" && asked != want {
+		return exitcode.With(exitcode.BadInput, fmt.Errorf("schema %q: a PostgreSQL target restores into the dump's own schema %q", asked, want))
+	}
+	t.schema = want
+	return nil
+}
+
+// Close releases the lock, if still held, and its connection. Safe to call
+// more than once.
+func (t *Target) Close() error {
+	t.mu.Lock()
+	unlock := t.unlock
+	t.mu.Unlock()
+	if unlock != nil {
+		unlock()
+	}
+	return nil
+}
+
+// closeQuietly closes conn without waiting on a cancelled ctx.
+func closeQuietly(conn *pgx.Conn) {
+	if conn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	_ = conn.Close(ctx)
+}
+
+// interrupted turns a context error into the exit code the CLI documents,
+// and leaves other errors alone.
+func interrupted(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return err
+}

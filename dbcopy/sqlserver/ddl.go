@@ -1,0 +1,155 @@
+package sqlserver
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/mxmigrate/mxmigrate/dbcopy/pgcatalog"
+	"github.com/mxmigrate/mxmigrate/typemap"
+)
+
+// The functions here only build SQL text: they are pure, and the golden
+// test of a Mendix-shaped schema pins their output.
+
+// createTableSQL creates a table without keys: keys and indexes come after
+// the data, which loads faster into a heap.
+func createTableSQL(schema string, src *pgcatalog.Table, t *typemap.Table) (sql string, warnings []string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE %s (\n", qualified(schema, t.Name))
+	for i, c := range t.Columns {
+		null := "NULL"
+		if !c.Nullable {
+			null = "NOT NULL"
+		}
+		fmt.Fprintf(&b, "    %s %s %s", quoteIdent(c.Name), c.Target, null)
+		pg := src.Column(c.Name)
+		if pg != nil && pg.Default != "" {
+			if def, ok := translateDefault(pg.Default, c.Target); ok {
+				b.WriteString(" DEFAULT " + def)
+			} else {
+				warnings = append(warnings, fmt.Sprintf("table %q column %q: default %s not carried over (no SQL Server equivalent)", t.Name, c.Name, pg.Default))
+			}
+		}
+		if pg != nil && pg.Identity != "" {
+			warnings = append(warnings, fmt.Sprintf("table %q column %q: identity becomes a plain column (values are copied)", t.Name, c.Name))
+		}
+		if pg != nil && pg.Generated != "" {
+			warnings = append(warnings, fmt.Sprintf("table %q column %q: generated column becomes a plain column (values are copied)", t.Name, c.Name))
+		}
+		if i < len(t.Columns)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(")")
+	return b.String(), warnings
+}
+
+var (
+	numberLiteral = regexp.MustCompile(`^\(?(-?[0-9]+(\.[0-9]+)?)\)?(::[a-z ]+(\([0-9, ]+\))?)?$`)
+	stringLiteral = regexp.MustCompile(`^'((?:[^']|'')*)'(::[a-z ]+(\([0-9, ]+\))?)?$`)
+	nullLiteral   = regexp.MustCompile(`^NULL(::[a-z ]+(\([0-9, ]+\))?)?$`)
+)
+
+// translateDefault carries over literal defaults (numbers, strings,
+// booleans, NULL). Expressions (now(), nextval(...)) are not carried over:
+// a Mendix runtime sets every value itself.
+func translateDefault(expr string, target typemap.Target) (string, bool) {
+	expr = strings.TrimSpace(expr)
+	switch {
+	case expr == "true" && target.Name == "bit":
+		return "(1)", true
+	case expr == "false" && target.Name == "bit":
+		return "(0)", true
+	case nullLiteral.MatchString(expr):
+		return "(NULL)", true
+	}
+	if m := numberLiteral.FindStringSubmatch(expr); m != nil {
+		return "(" + m[1] + ")", true
+	}
+	if m := stringLiteral.FindStringSubmatch(expr); m != nil {
+		text := strings.ReplaceAll(m[1], "''", "'")
+		if target.IsText() {
+			return "(" + quoteString(text) + ")", true
+		}
+		// PostgreSQL prints a negative number default as '-1'::integer.
+		if n := numberLiteral.FindStringSubmatch(text); n != nil && n[3] == "" {
+			return "(" + n[1] + ")", true
+		}
+	}
+	return "", false
+}
+
+func addPrimaryKeySQL(schema, table string, pk pgcatalog.Constraint) string {
+	return fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s PRIMARY KEY CLUSTERED (%s)",
+		qualified(schema, table), quoteIdent(pk.Name), quoteList(pk.Columns))
+}
+
+func addUniqueSQL(schema, table string, u pgcatalog.Constraint) string {
+	return fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s UNIQUE NONCLUSTERED (%s)",
+		qualified(schema, table), quoteIdent(u.Name), quoteList(u.Columns))
+}
+
+// createIndexSQL creates a plain or unique index. A unique index over
+// nullable columns is filtered to rows without NULLs in its key: that
+// keeps PostgreSQL's rule that NULLs never collide, where SQL Server's
+// unique index would allow one NULL only.
+func createIndexSQL(schema, table string, idx pgcatalog.Index, nullable map[string]bool) string {
+	var b strings.Builder
+	b.WriteString("CREATE ")
+	if idx.Unique {
+		b.WriteString("UNIQUE ")
+	}
+	fmt.Fprintf(&b, "NONCLUSTERED INDEX %s ON %s (", quoteIdent(idx.Name), qualified(schema, table))
+	var filter []string
+	for i, c := range idx.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		dir := "ASC"
+		if c.Descending {
+			dir = "DESC"
+		}
+		b.WriteString(quoteIdent(c.Name) + " " + dir)
+		if idx.Unique && nullable[c.Name] {
+			filter = append(filter, quoteIdent(c.Name)+" IS NOT NULL")
+		}
+	}
+	b.WriteString(")")
+	if len(idx.Include) > 0 {
+		b.WriteString(" INCLUDE (" + quoteList(idx.Include) + ")")
+	}
+	if len(filter) > 0 {
+		b.WriteString(" WHERE " + strings.Join(filter, " AND "))
+	}
+	return b.String()
+}
+
+func addForeignKeySQL(schema, table string, fk pgcatalog.ForeignKey) string {
+	s := fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s (%s)",
+		qualified(schema, table), quoteIdent(fk.Name), quoteList(fk.Columns),
+		qualified(schema, fk.RefTable), quoteList(fk.RefColumns))
+	// SQL Server has no RESTRICT; NO ACTION is its default and equivalent
+	// for a constraint that is not deferred.
+	if a := fk.OnDelete; a != "NO ACTION" && a != "RESTRICT" {
+		s += " ON DELETE " + a
+	}
+	if a := fk.OnUpdate; a != "NO ACTION" && a != "RESTRICT" {
+		s += " ON UPDATE " + a
+	}
+	return s
+}
+
+// createSequenceSQL creates the sequence so that NEXT VALUE FOR returns
+// what nextval() would have returned next.
+func createSequenceSQL(schema string, seq *pgcatalog.Sequence, start int64) string {
+	cycle := "NO CYCLE"
+	if seq.Cycle {
+		cycle = "CYCLE"
+	}
+	return fmt.Sprintf("CREATE SEQUENCE %s AS bigint START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s %s",
+		qualified(schema, seq.Name), strconv.FormatInt(start, 10), strconv.FormatInt(seq.Increment, 10),
+		strconv.FormatInt(seq.Min, 10), strconv.FormatInt(seq.Max, 10), cycle)
+}

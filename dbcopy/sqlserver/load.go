@@ -1,0 +1,151 @@
+package sqlserver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+)
+
+// Load creates the tables, copies the data, then creates keys, indexes
+// and sequences, each step skipped when an interrupted run of the same
+// backup already did it.
+func (t *target) Load(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options) error {
+	if err := checkIfExists(opts); err != nil {
+		return err
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = noProgress{}
+	}
+	p, err := t.prepare(ctx, src, opts)
+	if err != nil {
+		return err
+	}
+	if len(p.plan.Problems) > 0 {
+		return exitcode.With(exitcode.PreflightRefused, errors.New("cannot load: "+strings.Join(p.plan.Problems, "; ")))
+	}
+	if len(p.collisions) > 0 {
+		return exitcode.With(exitcode.PreflightRefused, errors.New(describeCollisions(p.collation, p.collisions)))
+	}
+	st, err := readState(ctx, t.db, t.schema)
+	if err != nil {
+		return err
+	}
+	if st.Fingerprint == src.Fingerprint && st.Status == statusDone {
+		t.loaded = true
+		return nil
+	}
+	if st.Fingerprint != src.Fingerprint || st.Status != statusLoading {
+		if err := t.startFresh(ctx, src, opts); err != nil {
+			return err
+		}
+	} else {
+		t.log.Info("resuming an interrupted load", "target", t.String())
+	}
+
+	progress.Phase("schema", int64(len(p.plan.Tables)))
+	if err := t.createTables(ctx, p.plan, progress); err != nil {
+		return err
+	}
+	if err := t.copyTables(ctx, p, src, progress); err != nil {
+		return err
+	}
+	progress.Phase("keys", int64(len(p.plan.Keys)))
+	if err := t.runSteps(ctx, p.plan.Keys, progress); err != nil {
+		return err
+	}
+	progress.Phase("sequences", int64(len(p.plan.Sequences)))
+	if err := t.runSteps(ctx, p.plan.Sequences, progress); err != nil {
+		return err
+	}
+	if err := finishLoad(ctx, t.db, t.schema); err != nil {
+		return err
+	}
+	t.loaded = true
+	return nil
+}
+
+// startFresh empties the target schema (when allowed) and records a new
+// load.
+func (t *target) startFresh(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options) error {
+	objects, err := listObjects(ctx, t.db, t.schema)
+	if err != nil {
+		return err
+	}
+	if len(objects) > 0 {
+		if opts.IfExists != "drop" {
+			return exitcode.With(exitcode.PreflightRefused, errors.New(emptinessCheck(t.schema, objects, false, opts.IfExists).Detail))
+		}
+		t.log.Info("dropping the objects of the target schema", "schema", t.schema, "objects", len(objects))
+		if err := dropObjects(ctx, t.db, t.schema, objects); err != nil {
+			return err
+		}
+	}
+	return beginLoad(ctx, t.db, t.schema, src.Fingerprint)
+}
+
+func (t *target) createTables(ctx context.Context, plan *Plan, progress dbcopy.Progress) error {
+	// CREATE SCHEMA must run alone in its batch: EXEC gives it one.
+	if _, err := t.db.ExecContext(ctx, `IF SCHEMA_ID(@p1) IS NULL BEGIN
+DECLARE @create nvarchar(400) = N'CREATE SCHEMA ' + QUOTENAME(@p1); EXEC (@create) END`, t.schema); err != nil {
+		return fmt.Errorf("create schema %s: %w", quoteIdent(t.schema), err)
+	}
+	for _, pt := range plan.Tables {
+		var exists int
+		if err := t.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sys.tables WHERE schema_id = SCHEMA_ID(@p1) AND name = @p2`, t.schema, pt.Source.Name).Scan(&exists); err != nil {
+			return err
+		}
+		if exists == 0 {
+			if _, err := t.db.ExecContext(ctx, pt.Create); err != nil {
+				return fmt.Errorf("create table %s: %w", qualified(t.schema, pt.Source.Name), err)
+			}
+		}
+		progress.Add(1)
+	}
+	return nil
+}
+
+// runSteps creates the objects that do not exist yet.
+func (t *target) runSteps(ctx context.Context, steps []step, progress dbcopy.Progress) error {
+	for _, s := range steps {
+		exists, err := stepExists(ctx, t.db, t.schema, s)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			if _, err := t.db.ExecContext(ctx, s.SQL); err != nil {
+				return fmt.Errorf("create %s %s: %w", s.Kind, quoteIdent(s.Name), err)
+			}
+		}
+		progress.Add(1)
+	}
+	return nil
+}
+
+func stepExists(ctx context.Context, db *sql.DB, schema string, s step) (bool, error) {
+	var query string
+	var args []any
+	switch s.Kind {
+	case "sequence":
+		query, args = `SELECT COUNT(*) FROM sys.sequences WHERE schema_id = SCHEMA_ID(@p1) AND name = @p2`, []any{schema, s.Name}
+	case "index":
+		query, args = `SELECT COUNT(*) FROM sys.indexes WHERE object_id = OBJECT_ID(@p1) AND name = @p2`, []any{qualified(schema, s.Table), s.Name}
+	default: // constraints
+		query, args = `SELECT COUNT(*) FROM sys.objects WHERE parent_object_id = OBJECT_ID(@p1) AND name = @p2`, []any{qualified(schema, s.Table), s.Name}
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("look for %s %s: %w", s.Kind, quoteIdent(s.Name), err)
+	}
+	return n > 0, nil
+}
+
+type noProgress struct{}
+
+func (noProgress) Phase(string, int64) {}
+func (noProgress) Add(int64)           {}

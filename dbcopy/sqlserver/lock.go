@@ -1,0 +1,59 @@
+package sqlserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+)
+
+// lockResource names the application lock; sp_getapplock locks are per
+// database, so one migration at a time runs against a database.
+const lockResource = "mxmigrate"
+
+// Lock takes an exclusive session-owned application lock on a connection
+// pinned for the run: SQL Server releases it when that session ends, so a
+// killed run never leaves it taken.
+func (t *target) Lock(ctx context.Context, wait time.Duration) (func(), error) {
+	conn, err := t.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", t, err)
+	}
+	timeout := min(wait.Milliseconds(), math.MaxInt32)
+	var result int
+	err = conn.QueryRowContext(ctx, `DECLARE @result int;
+EXEC @result = sp_getapplock @Resource = @p1, @LockMode = 'Exclusive', @LockOwner = 'Session', @LockTimeout = @p2, @DbPrincipal = 'public';
+SELECT @result`, lockResource, int64(timeout)).Scan(&result)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("lock %s: %w", t, err)
+	}
+	switch {
+	case result >= 0: // 0 granted at once, 1 after waiting
+	case result == -1:
+		conn.Close()
+		return nil, exitcode.With(exitcode.LockHeld, fmt.Errorf("another migration holds the lock on %s (waited %s)", t, wait))
+	default:
+		conn.Close()
+		return nil, fmt.Errorf("lock %s: sp_getapplock returned %d", t, result)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			// The run's context may be cancelled already: release anyway.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, err := conn.ExecContext(ctx, `EXEC sp_releaseapplock @Resource = @p1, @LockOwner = 'Session'`, lockResource)
+			if err != nil {
+				t.log.Warn("release the migration lock (it goes with the session anyway)", "target", t.String(), "err", err)
+			}
+			if err := conn.Close(); err != nil && !errors.Is(err, context.Canceled) {
+				t.log.Warn("close the lock connection", "err", err)
+			}
+		})
+	}, nil
+}

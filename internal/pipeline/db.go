@@ -1,0 +1,175 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
+	"github.com/mxmigrate/mxmigrate/verify"
+)
+
+// dbStage moves the dump into the target database. Its steps are split so
+// that a migration can take the lock before reading the backup and run the
+// preflight before a single blob is uploaded.
+type dbStage struct {
+	cfg    *Config
+	opts   dbcopy.Options
+	target dbcopy.Target
+	unlock func()
+	report   *verify.Report
+	progress *dbProgress
+
+	src    *dbcopy.Source
+	pre    *dbcopy.PreflightResult
+	counts chan countResult
+}
+
+type countResult struct {
+	counts map[string]int64
+	err    error
+}
+
+// openDBStage connects to the target and takes its migration lock.
+func openDBStage(ctx context.Context, cfg *Config, runDir string, report *verify.Report) (*dbStage, error) {
+	url, err := cfg.resolveDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &dbStage{cfg: cfg, opts: cfg.dbOptions(runDir), report: report, progress: newDBProgress(cfg.Progress)}
+	s.opts.Progress = s.progress.asOption()
+	end := report.StartPhase("connect and lock")
+	s.target, err = dbcopy.Open(ctx, url, s.opts)
+	if err != nil {
+		end(err)
+		return nil, err
+	}
+	report.Database = s.target.String()
+	s.unlock, err = s.target.Lock(ctx, cfg.WaitLock)
+	end(err)
+	if err != nil {
+		s.target.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// close releases the lock and the connections.
+func (s *dbStage) close() {
+	if s.unlock != nil {
+		s.unlock()
+	}
+	s.target.Close()
+}
+
+// preflight reads the dump's table of contents, starts counting its rows in
+// the background, and runs the target's preflight checks.
+func (s *dbStage) preflight(ctx context.Context, dumpPath string) error {
+	end := s.report.StartPhase("preflight")
+	f, err := os.Open(dumpPath)
+	if err != nil {
+		end(err)
+		return err
+	}
+	archive, err := pgdump.ReadTOC(f)
+	f.Close()
+	if err != nil {
+		end(err)
+		return fmt.Errorf("read the dump's table of contents: %w", err)
+	}
+	s.src = describeDump(archive, dumpPath)
+	s.cfg.Log.Info("dump", "archive", s.src.ArchiveVersion, "server", s.src.ServerVersion, "pg_dump", s.src.DumpVersion,
+		"tables", len(s.src.Tables), "sequences", len(s.src.Sequences), "indexes", len(s.src.Indexes))
+
+	// Counting reads the whole dump; it runs beside the restore so that
+	// verification costs next to no extra time.
+	s.counts = make(chan countResult, 1)
+	go func() {
+		counts, err := countRows(ctx, dumpPath)
+		s.counts <- countResult{counts, err}
+	}()
+
+	s.pre, err = s.target.Preflight(ctx, s.src, s.opts)
+	if s.pre != nil {
+		for _, c := range s.pre.Checks {
+			level := "ok"
+			switch {
+			case !c.OK:
+				level = "REFUSED"
+			case c.Warn:
+				level = "warning"
+			}
+			s.cfg.Log.Info("preflight "+c.Name, "result", level, "detail", c.Detail)
+		}
+		for _, obj := range s.pre.ToDrop {
+			s.cfg.Log.Warn("will drop existing object (--if-exists drop)", "object", obj)
+		}
+	}
+	end(err)
+	return err
+}
+
+// load writes the dump into the target (resuming or skipping as the
+// preflight found) and compares the result with the dump.
+func (s *dbStage) load(ctx context.Context) (*verify.DBReport, error) {
+	src := s.src
+	if s.pre.Resumable {
+		// Resuming decides per table by comparing counts: they are needed
+		// before the load.
+		full, err := s.waitCounts()
+		if err != nil {
+			return nil, err
+		}
+		src = full
+		s.cfg.Log.Info("resuming an interrupted migration of this backup")
+	}
+	if s.pre.AlreadyDone {
+		s.cfg.Log.Info("this backup was already migrated completely into the target; verifying only")
+	} else {
+		end := s.report.StartPhase("restore database")
+		err := s.target.Load(ctx, src, s.opts)
+		s.progress.finish()
+		end(err)
+		if err != nil {
+			return nil, err
+		}
+	}
+	end := s.report.StartPhase("verify database")
+	full, err := s.waitCounts()
+	if err != nil {
+		end(err)
+		return nil, err
+	}
+	inv, err := s.target.Inventory(ctx)
+	if err != nil {
+		end(err)
+		return nil, err
+	}
+	result := verify.CompareDatabase(full, inv)
+	if !result.OK() {
+		err = exitcode.With(exitcode.VerifyFailed, fmt.Errorf("the target database differs from the backup: %s", firstLine(result.Problems())))
+	}
+	end(err)
+	return result, err
+}
+
+func (s *dbStage) waitCounts() (*dbcopy.Source, error) {
+	r := <-s.counts
+	s.counts <- r // later callers get the same answer
+	if r.err != nil {
+		return nil, fmt.Errorf("count the dump's rows: %w", r.err)
+	}
+	return withCounts(s.src, r.counts)
+}
+
+func firstLine(lines []string) string {
+	if len(lines) == 0 {
+		return "see the report"
+	}
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return fmt.Sprintf("%s (and %d more)", lines[0], len(lines)-1)
+}

@@ -1,0 +1,283 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/snapshot"
+	"github.com/mxmigrate/mxmigrate/verify"
+)
+
+// DB moves the backup's database into cfg.DB and verifies it.
+func DB(ctx context.Context, cfg Config) (*verify.Report, error) {
+	return run(ctx, &cfg, "db", true, false, runDB)
+}
+
+// Files uploads the backup's blobs to cfg.Files.
+func Files(ctx context.Context, cfg Config) (*verify.Report, error) {
+	return run(ctx, &cfg, "files", false, true, runFiles)
+}
+
+// Migrate moves the database and the files in one pass over the backup,
+// then verifies both.
+func Migrate(ctx context.Context, cfg Config) (*verify.Report, error) {
+	return run(ctx, &cfg, "migrate", true, true, runMigrate)
+}
+
+func run(ctx context.Context, cfg *Config, command string, needDB, needFiles bool, body func(context.Context, *Config, *verify.Report) error) (*verify.Report, error) {
+	cfg.defaults()
+	report := &verify.Report{Tool: "mxmigrate", Version: cfg.Version, Command: command, Backup: filepath.Base(cfg.Backup), StartedAt: time.Now().UTC()}
+	err := cfg.validate(needDB, needFiles)
+	if err == nil {
+		err = body(ctx, cfg, report)
+	}
+	if err == nil && !report.Verified() {
+		err = exitcode.With(exitcode.VerifyFailed, errors.New("verification failed: see the report"))
+	}
+	if ctx.Err() != nil && err != nil {
+		err = exitcode.With(exitcode.Interrupted, fmt.Errorf("interrupted: %w; run the same command again to resume", err))
+	}
+	report.FinishedAt = time.Now().UTC()
+	report.OK = err == nil
+	report.ExitCode = exitcode.Of(err)
+	if err != nil {
+		report.Error = err.Error()
+	}
+	return report, err
+}
+
+func runDB(ctx context.Context, cfg *Config, report *verify.Report) error {
+	backup, err := snapshot.Open(cfg.Backup)
+	if err != nil {
+		return err
+	}
+	runDir, cleanup, err := cfg.runDir()
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	stage, err := openDBStage(ctx, cfg, runDir, report)
+	if err != nil {
+		return err
+	}
+	defer stage.close()
+	end := report.StartPhase("extract dump")
+	dumpPath, removeDump, err := backup.DumpFile(ctx, runDir)
+	end(err)
+	if err != nil {
+		return err
+	}
+	defer removeDump()
+	if err := stage.preflight(ctx, dumpPath); err != nil {
+		return err
+	}
+	report.DB, err = stage.load(ctx)
+	return err
+}
+
+func runFiles(ctx context.Context, cfg *Config, report *verify.Report) error {
+	backup, err := snapshot.Open(cfg.Backup)
+	if err != nil {
+		return err
+	}
+	runDir, cleanup, err := cfg.runDir()
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	files, err := openFilesStage(ctx, cfg, report)
+	if err != nil {
+		return err
+	}
+	defer files.close()
+	files.start(ctx, runDir, 0)
+	end := report.StartPhase("upload files")
+	summary, walkErr := backup.Walk(ctx, snapshot.Visitor{
+		Metadata: func(m snapshot.Metadata) error { files.task.SetTotal(m.FilesSize); return nil },
+		Blob:     files.add,
+		Anomaly:  logAnomaly(cfg),
+	})
+	upload, err := files.wait()
+	report.Upload = upload
+	recordAnomalies(report, summary)
+	err = errors.Join(walkErr, err)
+	end(err)
+	return err
+}
+
+// errDumpNotFirst stops a walk that meets blobs before the dump: the
+// preflight must pass before anything is uploaded.
+var errDumpNotFirst = errors.New("blobs come before the dump in this archive")
+
+func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
+	backup, err := snapshot.Open(cfg.Backup)
+	if err != nil {
+		return err
+	}
+	runDir, cleanup, err := cfg.runDir()
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	files, err := openFilesStage(ctx, cfg, report)
+	if err != nil {
+		return err
+	}
+	defer files.close()
+	stage, err := openDBStage(ctx, cfg, runDir, report)
+	if err != nil {
+		return err
+	}
+	defer stage.close()
+
+	// A failed database load stops the walk and the uploads at once.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		loadOnce sync.Once
+		loadDone = make(chan struct{})
+		dbErr    error
+	)
+	startLoad := func() {
+		loadOnce.Do(func() {
+			go func() {
+				defer close(loadDone)
+				report.DB, dbErr = stage.load(ctx)
+				if dbErr != nil {
+					cancel(dbErr)
+				}
+			}()
+		})
+	}
+	dumpReady := false
+	prepareDump := func(path string) error {
+		if err := stage.preflight(ctx, path); err != nil {
+			return err
+		}
+		dumpReady = true
+		startLoad()
+		return nil
+	}
+
+	visitor := snapshot.Visitor{
+		Metadata: func(m snapshot.Metadata) error { return nil },
+		Anomaly:  logAnomaly(cfg),
+		Blob: func(ctx context.Context, b snapshot.Blob, r io.Reader) error {
+			if !dumpReady {
+				return errDumpNotFirst
+			}
+			return files.add(ctx, b, r)
+		},
+	}
+	var filesTotal int64
+	visitor.Metadata = func(m snapshot.Metadata) error { filesTotal = m.FilesSize; return nil }
+	if backup.Kind() == snapshot.KindFull {
+		visitor.Dump = func(ctx context.Context, r io.Reader, size int64) error {
+			end := report.StartPhase("extract dump")
+			path, err := writeDump(ctx, runDir, r)
+			end(err)
+			if err != nil {
+				return err
+			}
+			files.start(ctx, runDir, filesTotal)
+			return prepareDump(path)
+		}
+	} else {
+		// The dump is a file already: no copy needed.
+		path, _, err := backup.DumpFile(ctx, runDir)
+		if err != nil {
+			return err
+		}
+		if err := prepareDump(path); err != nil {
+			return err
+		}
+		files.start(ctx, runDir, 0)
+	}
+
+	end := report.StartPhase("upload files")
+	summary, walkErr := backup.Walk(ctx, visitor)
+	if errors.Is(walkErr, errDumpNotFirst) {
+		// An archive laid out in an unusual order: read it twice rather
+		// than upload before the preflight.
+		cfg.Log.Info("this archive stores files before the dump: reading it twice")
+		path, _, err := backup.DumpFile(ctx, runDir)
+		if err != nil {
+			end(err)
+			return err
+		}
+		files.start(ctx, runDir, filesTotal)
+		if err := prepareDump(path); err != nil {
+			end(err)
+			return err
+		}
+		visitor.Dump = nil
+		summary, walkErr = backup.Walk(ctx, visitor)
+	}
+	var upload *verify.UploadReport
+	var uploadErr error
+	if files.syncer != nil {
+		upload, uploadErr = files.wait()
+		report.Upload = upload
+	}
+	recordAnomalies(report, summary)
+	end(errors.Join(walkErr, uploadErr))
+	if dumpReady {
+		<-loadDone
+	}
+	if cause := context.Cause(ctx); dbErr == nil && cause != nil && ctx.Err() != nil {
+		return errors.Join(walkErr, uploadErr, cause)
+	}
+	if err := errors.Join(dbErr, walkErr, uploadErr); err != nil {
+		return err
+	}
+
+	endVerify := report.StartPhase("verify files")
+	report.Blobs, err = verify.CompareFiles(ctx, stage.target, files.store, cfg.FileTable, files.blobs)
+	endVerify(err)
+	return err
+}
+
+// writeDump copies the dump out of the archive stream into the run folder:
+// pg_restore needs a seekable file for parallel jobs. A partial copy never
+// sits under the final name.
+func writeDump(ctx context.Context, runDir string, r io.Reader) (string, error) {
+	path := filepath.Join(runDir, "db.backup")
+	f, err := os.Create(path + ".partial")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		os.Remove(path + ".partial")
+		return "", fmt.Errorf("copy the dump to %s: %w", runDir, err)
+	}
+	return path, os.Rename(path+".partial", path)
+}
+
+func logAnomaly(cfg *Config) func(snapshot.Anomaly) {
+	return func(a snapshot.Anomaly) {
+		cfg.Log.Warn("backup anomaly", "entry", a.Entry, "problem", a.Problem)
+	}
+}
+
+func recordAnomalies(report *verify.Report, s *snapshot.Summary) {
+	if s == nil {
+		return
+	}
+	for _, a := range s.Anomalies {
+		report.Anomalies = append(report.Anomalies, a.Entry+": "+a.Problem)
+	}
+}

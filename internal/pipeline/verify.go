@@ -1,0 +1,119 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/snapshot"
+	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
+	"github.com/mxmigrate/mxmigrate/verify"
+)
+
+// Verify checks a target database and store against the backup, on its own
+// (after a migration done any way at all). It reads the backup once, as a
+// stream, and writes nothing anywhere.
+func Verify(ctx context.Context, cfg Config) (*verify.Report, error) {
+	needFiles := cfg.Files != ""
+	return run(ctx, &cfg, "verify", true, needFiles, runVerify)
+}
+
+func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
+	backup, err := snapshot.Open(cfg.Backup)
+	if err != nil {
+		return err
+	}
+	url, err := cfg.resolveDB(ctx)
+	if err != nil {
+		return err
+	}
+	target, err := dbcopy.Open(ctx, url, cfg.dbOptions(cfg.WorkDir))
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	report.Database = target.String()
+
+	end := report.StartPhase("read backup")
+	var src *dbcopy.Source
+	blobs := map[string]int64{}
+	summary, err := backup.Walk(ctx, snapshot.Visitor{
+		Dump: func(ctx context.Context, r io.Reader, _ int64) error {
+			var err error
+			src, err = describeAndCount(ctx, r)
+			return err
+		},
+		Blob: func(_ context.Context, b snapshot.Blob, _ io.Reader) error {
+			blobs[b.UUID] = b.Size
+			return nil
+		},
+		Anomaly: logAnomaly(cfg),
+	})
+	recordAnomalies(report, summary)
+	end(err)
+	if err != nil {
+		return err
+	}
+	if src == nil {
+		return errors.New("the backup holds no database dump")
+	}
+
+	end = report.StartPhase("verify database")
+	inv, err := target.Inventory(ctx)
+	if err == nil {
+		report.DB = verify.CompareDatabase(src, inv)
+	}
+	end(err)
+	if err != nil {
+		return err
+	}
+
+	if cfg.Files == "" {
+		return nil
+	}
+	store, err := cfg.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	report.Files = store.String()
+	end = report.StartPhase("verify files")
+	if backup.Kind() == snapshot.KindDatabase {
+		blobs = nil // a database-only backup says nothing about the blobs
+	}
+	report.Blobs, err = verify.CompareFiles(ctx, target, store, cfg.FileTable, blobs)
+	end(err)
+	return err
+}
+
+// describeAndCount reads a whole dump from a stream: its table of contents
+// and every table's row count.
+func describeAndCount(ctx context.Context, r io.Reader) (*dbcopy.Source, error) {
+	a, err := pgdump.ReadTOC(r)
+	if err != nil {
+		return nil, err
+	}
+	byID, err := a.CountAllRows(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return withCounts(describeDump(a, ""), rowsByTable(a, byID))
+}
+
+// rowsByTable turns counts by dump ID into counts by table name.
+func rowsByTable(a *pgdump.Archive, byID map[int]int64) map[string]int64 {
+	counts := map[string]int64{}
+	for i := range a.Entries {
+		e := &a.Entries[i]
+		switch e.Desc {
+		case "TABLE":
+			if _, ok := counts[e.Tag]; !ok {
+				counts[e.Tag] = 0 // a table without a data entry has no rows
+			}
+		case "TABLE DATA":
+			counts[e.Tag] = byID[e.DumpID]
+		}
+	}
+	return counts
+}

@@ -1,0 +1,119 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// The storage emulator's fixed development account. Its key is public
+// (documented by Microsoft), so it is no secret.
+const (
+	AzuriteAccountName = "devstoreaccount1"
+	AzuriteAccountKey  = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+// AzuriteServer is an azurite-blob started for one test with its own
+// workspace directory.
+type AzuriteServer struct {
+	Endpoint         string // "http://127.0.0.1:PORT/devstoreaccount1", the account's blob endpoint
+	AccountName      string
+	AccountKey       string
+	ConnectionString string
+}
+
+const azuriteStartAttempts = 3
+
+// Azurite starts azurite-blob on a free 127.0.0.1 port and stops it when the
+// test ends. The binary is $MXMIGRATE_AZURITE, else
+// CacheDir()/azurite/node_modules/.bin/azurite-blob, else azurite-blob on
+// PATH; when none exists the test is skipped (or failed, see Unavailable).
+func Azurite(t testing.TB) *AzuriteServer {
+	t.Helper()
+	cached := filepath.Join(CacheDir(), "azurite", "node_modules", ".bin", "azurite-blob")
+	bin := findBinary("MXMIGRATE_AZURITE", cached, "azurite-blob")
+	if bin == "" {
+		Unavailable(t, "Azurite", "run `make test-deps` (npm install --prefix "+
+			filepath.Join(CacheDir(), "azurite")+" azurite@3.37.0) or set MXMIGRATE_AZURITE")
+		return nil
+	}
+	var lastErr error
+	for range azuriteStartAttempts {
+		srv, err := startAzurite(t, bin)
+		if err == nil {
+			return srv
+		}
+		lastErr = err
+	}
+	t.Fatalf("testenv: Azurite did not start: %v", lastErr)
+	return nil
+}
+
+func startAzurite(t testing.TB, bin string) (*AzuriteServer, error) {
+	t.Helper()
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	endpoint := "http://127.0.0.1:" + strconv.Itoa(port) + "/" + AzuriteAccountName
+	srv := &AzuriteServer{
+		Endpoint:    endpoint,
+		AccountName: AzuriteAccountName,
+		AccountKey:  AzuriteAccountKey,
+		ConnectionString: "DefaultEndpointsProtocol=http;AccountName=" + AzuriteAccountName +
+			";AccountKey=" + AzuriteAccountKey + ";BlobEndpoint=" + endpoint + ";",
+	}
+	workspace := t.TempDir()
+	cmd := exec.Command(bin,
+		"--blobHost", "127.0.0.1",
+		"--blobPort", strconv.Itoa(port),
+		"--location", workspace,
+		"--skipApiVersionCheck", // the Go SDK may be newer than the emulator
+		"--loose",
+		"--silent",
+		"--disableTelemetry", // never call home
+	)
+	cmd.Dir = workspace
+	// Azurite switches to an external SQL metadata store whenever
+	// AZURITE_DB is set, even to "": drop it.
+	cmd.Env = environWithout("AZURITE_DB")
+	proc, err := startProcess(t, "azurite-blob", cmd)
+	if err != nil {
+		return nil, err
+	}
+	// Any HTTP answer (an anonymous request gets an error status) means the
+	// server is accepting requests.
+	ready := func(ctx context.Context) error {
+		if err := proc.alive(); err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"?comp=list", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			return fmt.Errorf("azurite: %s", resp.Status)
+		}
+		return nil
+	}
+	if err := WaitFor(context.Background(), "azurite at "+endpoint, ready); err != nil {
+		proc.stop()
+		return nil, err
+	}
+	return srv, nil
+}
+
+// Env returns the variable that points blobsync's azblob store at this
+// server, for t.Setenv or a child process.
+func (a *AzuriteServer) Env() map[string]string {
+	return map[string]string{"AZURE_STORAGE_CONNECTION_STRING": a.ConnectionString}
+}

@@ -1,0 +1,242 @@
+package ui
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Progress shows how far the running tasks have come: one progress bar on a
+// terminal (the newest unfinished task, with the others summed up in its
+// description), and plain log lines every LogEvery elsewhere, so a
+// Kubernetes Job's log shows steady, greppable progress.
+type Progress struct {
+	log      *slog.Logger
+	out      io.Writer // the terminal; nil when not on one
+	logEvery time.Duration
+
+	mu      sync.Mutex
+	tasks   []*Task
+	bar     *progressbar.ProgressBar
+	barTask *Task
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// Task is one tracked unit of work. Add is safe for concurrent use.
+type Task struct {
+	Name    string
+	total   atomic.Int64
+	done    atomic.Int64
+	bytes   bool
+	started time.Time
+	ended   atomic.Bool
+	p       *Progress
+}
+
+// NewProgress starts the renderer. terminal is where the bar goes, or nil to
+// log instead. Call Close when the run ends.
+func NewProgress(log *slog.Logger, terminal io.Writer, logEvery time.Duration) *Progress {
+	if logEvery <= 0 {
+		logEvery = 10 * time.Second
+	}
+	p := &Progress{log: log, out: terminal, logEvery: logEvery, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go p.loop()
+	return p
+}
+
+// Start tracks a new task of total units (bytes when bytes is true, items
+// otherwise; 0 when unknown).
+func (p *Progress) Start(name string, total int64, bytes bool) *Task {
+	t := &Task{Name: name, bytes: bytes, started: time.Now(), p: p}
+	t.total.Store(total)
+	p.mu.Lock()
+	p.tasks = append(p.tasks, t)
+	p.mu.Unlock()
+	return t
+}
+
+// Add reports n more units done.
+func (t *Task) Add(n int64) {
+	if t != nil {
+		t.done.Add(n)
+	}
+}
+
+// SetTotal changes the task's total, for work whose size is learned late.
+func (t *Task) SetTotal(total int64) {
+	if t != nil {
+		t.total.Store(total)
+	}
+}
+
+// Done marks the task finished and logs one line about it.
+func (t *Task) Done() {
+	if t == nil || t.ended.Swap(true) {
+		return
+	}
+	elapsed := time.Since(t.started)
+	t.p.mu.Lock()
+	if t.p.barTask == t && t.p.bar != nil {
+		_ = t.p.bar.Finish()
+		fmt.Fprintln(t.p.out)
+		t.p.bar, t.p.barTask = nil, nil
+	}
+	t.p.mu.Unlock()
+	t.p.log.Info("finished "+t.Name, "done", t.amount(t.done.Load()), "elapsed", elapsed.Round(time.Millisecond).String(), "rate", t.rate(elapsed))
+}
+
+func (t *Task) amount(n int64) string {
+	if t.bytes {
+		return FormatBytes(n)
+	}
+	return fmt.Sprint(n)
+}
+
+func (t *Task) rate(elapsed time.Duration) string {
+	secs := elapsed.Seconds()
+	if secs <= 0 {
+		return "-"
+	}
+	per := float64(t.done.Load()) / secs
+	if t.bytes {
+		return FormatBytes(int64(per)) + "/s"
+	}
+	return fmt.Sprintf("%.0f/s", per)
+}
+
+// Close stops the renderer.
+func (p *Progress) Close() {
+	select {
+	case <-p.stop:
+		return
+	default:
+	}
+	close(p.stop)
+	<-p.stopped
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Exit()
+		fmt.Fprintln(p.out)
+	}
+}
+
+func (p *Progress) loop() {
+	defer close(p.stopped)
+	tick := p.logEvery
+	if p.out != nil {
+		tick = 150 * time.Millisecond
+	}
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-ticker.C:
+			if p.out != nil {
+				p.render()
+			} else {
+				p.logLines()
+			}
+		}
+	}
+}
+
+func (p *Progress) active() []*Task {
+	var out []*Task
+	for _, t := range p.tasks {
+		if !t.ended.Load() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (p *Progress) logLines() {
+	p.mu.Lock()
+	active := p.active()
+	p.mu.Unlock()
+	for _, t := range active {
+		done, total := t.done.Load(), t.total.Load()
+		attrs := []any{"task", t.Name, "done", t.amount(done), "rate", t.rate(time.Since(t.started))}
+		if total > 0 {
+			attrs = append(attrs, "total", t.amount(total), "percent", fmt.Sprintf("%.1f", 100*float64(done)/float64(total)))
+		}
+		p.log.Info("progress", attrs...)
+	}
+}
+
+func (p *Progress) render() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	active := p.active()
+	if len(active) == 0 {
+		return
+	}
+	main := active[len(active)-1]
+	if p.barTask != main {
+		if p.bar != nil {
+			_ = p.bar.Exit()
+			fmt.Fprintln(p.out)
+		}
+		opts := []progressbar.Option{
+			progressbar.OptionSetWriter(p.out),
+			progressbar.OptionSetDescription(main.Name),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100 * time.Millisecond),
+			progressbar.OptionShowElapsedTimeOnFinish(),
+		}
+		if main.bytes {
+			opts = append(opts, progressbar.OptionShowBytes(true))
+		} else {
+			opts = append(opts, progressbar.OptionShowIts())
+		}
+		total := main.total.Load()
+		if total <= 0 {
+			total = -1 // a spinner
+		}
+		p.bar = progressbar.NewOptions64(total, opts...)
+		p.barTask = main
+	}
+	if total := main.total.Load(); total > 0 && p.bar.GetMax64() != total {
+		p.bar.ChangeMax64(total)
+	}
+	var others []string
+	for _, t := range active[:len(active)-1] {
+		if total := t.total.Load(); total > 0 {
+			others = append(others, fmt.Sprintf("%s %.0f%%", t.Name, 100*float64(t.done.Load())/float64(total)))
+		} else {
+			others = append(others, fmt.Sprintf("%s %s", t.Name, t.amount(t.done.Load())))
+		}
+	}
+	desc := main.Name
+	if len(others) > 0 {
+		desc += " (" + strings.Join(others, ", ") + ")"
+	}
+	p.bar.Describe(desc)
+	_ = p.bar.Set64(main.done.Load())
+}
+
+// FormatBytes prints n in IEC units (KiB, MiB, ...).
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

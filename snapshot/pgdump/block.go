@@ -1,0 +1,225 @@
+package pgdump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+)
+
+// Data block types (BLK_* in pg_backup_archiver.h).
+const (
+	blockData  = 1 // one TOC entry's data: chunks of compressed COPY text
+	blockBlobs = 3 // large objects: (OID, chunks)... ended by OID 0
+)
+
+// zstdMaxWindow admits the largest window pg_dump's zstd can use (level 22
+// or long-distance mode: 2^27 bytes) and refuses frames that would make
+// the decoder allocate more.
+const zstdMaxWindow = 1 << 27
+
+// chunkReader reads the payload of one data block (_CustomReadFunc): chunks
+// of an integer length and that many bytes, up to a zero length.
+type chunkReader struct {
+	ctx   context.Context
+	d     *decoder
+	entry *Entry
+	left  int64 // bytes left in the current chunk
+	done  bool  // the zero length was read
+	err   error // sticky
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	for c.left == 0 {
+		if c.done {
+			return 0, io.EOF
+		}
+		if err := c.next(); err != nil {
+			c.err = err
+			return 0, err
+		}
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.d.r.Read(p)
+	c.d.off += int64(n)
+	c.left -= int64(n)
+	if err != nil && c.left > 0 {
+		c.err = c.fail(c.d.eofError(err, "a data chunk"))
+		return n, c.err
+	}
+	return n, nil
+}
+
+// next reads the length of the next chunk. It checks ctx here, once per
+// chunk, so that even a single huge table can be cancelled.
+func (c *chunkReader) next() error {
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	at := c.d.off
+	n, err := c.d.readInt("a data chunk length")
+	if err != nil {
+		return c.fail(err)
+	}
+	if n < 0 {
+		return c.fail(malformed(at, "data chunk length %d is negative", n))
+	}
+	if n == 0 {
+		c.done = true
+	}
+	c.left = n
+	return nil
+}
+
+// skip discards the rest of the block without decompressing it.
+func (c *chunkReader) skip() error {
+	for c.err == nil {
+		if c.left > 0 {
+			if err := c.d.discard(c.left, "a data chunk"); err != nil {
+				c.err = c.fail(err)
+				break
+			}
+			c.left = 0
+		}
+		if c.done {
+			return nil
+		}
+		c.err = c.next()
+	}
+	return c.err
+}
+
+func (c *chunkReader) fail(err error) error {
+	if c.entry == nil {
+		return err
+	}
+	return fmt.Errorf("%s: %w", c.entry, err)
+}
+
+// decompressors keeps one decoder per algorithm for reuse across the
+// blocks of an archive, since zstd and lz4 decoders are costly to create.
+type decompressors struct {
+	zlib io.ReadCloser
+	lz4  *lz4.Reader
+	zstd *zstd.Decoder
+}
+
+// open returns the decompressed stream of the block that src reads.
+func (ds *decompressors) open(c Compression, src io.Reader) (io.Reader, error) {
+	switch c {
+	case CompressionNone:
+		return src, nil
+	case CompressionGzip:
+		// pg_dump writes a zlib stream (deflateInit), not gzip framing.
+		if ds.zlib == nil {
+			zr, err := zlib.NewReader(src)
+			if err != nil {
+				return nil, err
+			}
+			ds.zlib = zr
+			return zr, nil
+		}
+		if err := ds.zlib.(zlib.Resetter).Reset(src, nil); err != nil {
+			return nil, err
+		}
+		return ds.zlib, nil
+	case CompressionLZ4:
+		if ds.lz4 == nil {
+			ds.lz4 = lz4.NewReader(src)
+		} else {
+			ds.lz4.Reset(src)
+		}
+		return ds.lz4, nil
+	case CompressionZstd:
+		if ds.zstd == nil {
+			zd, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1),
+				zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(zstdMaxWindow))
+			if err != nil {
+				return nil, err
+			}
+			ds.zstd = zd
+			return zd, nil
+		}
+		if err := ds.zstd.Reset(src); err != nil {
+			return nil, err
+		}
+		return ds.zstd, nil
+	default:
+		return nil, unsupported("unsupported compression %q", c)
+	}
+}
+
+func (ds *decompressors) close() {
+	if ds.zstd != nil {
+		ds.zstd.Close()
+		ds.zstd = nil
+	}
+}
+
+// dataReader is the decompressed COPY text of one TABLE DATA block.
+type dataReader struct {
+	chunks *chunkReader
+	plain  io.Reader // decompressed stream; chunks itself when uncompressed
+	comp   Compression
+	err    error // sticky
+}
+
+var errDataClosed = errors.New("pgdump: data reader used after its entry was done")
+
+// newDataReader starts reading a block's payload from chunks.
+func newDataReader(ds *decompressors, comp Compression, chunks *chunkReader) *dataReader {
+	r := &dataReader{chunks: chunks, comp: comp}
+	plain, err := ds.open(comp, chunks)
+	if err != nil {
+		r.err = r.corrupt(err)
+	}
+	r.plain = plain
+	return r
+}
+
+func (r *dataReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.plain.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = r.corrupt(err)
+		return n, r.err
+	}
+	return n, err
+}
+
+// corrupt explains a decompression failure. Errors that already carry an
+// exit code (truncation found by chunkReader) or a cancellation pass
+// through unchanged.
+func (r *dataReader) corrupt(err error) error {
+	var coded *exitcode.Error
+	if errors.As(err, &coded) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return r.chunks.fail(malformed(r.chunks.d.off, "%s data ends before its compressed stream does", r.comp))
+	}
+	return r.chunks.fail(exitcode.With(exitcode.BadInput,
+		fmt.Errorf("offset %d: corrupt %s data: %w", r.chunks.d.off, r.comp, err)))
+}
+
+// finish invalidates the reader and skips whatever the consumer left
+// unread, leaving the decoder at the next block.
+func (r *dataReader) finish() error {
+	if r.err == nil {
+		r.err = errDataClosed
+	}
+	return r.chunks.skip()
+}

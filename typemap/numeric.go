@@ -1,0 +1,259 @@
+package typemap
+
+import (
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// number is a decimal value: coef × 10^exp, or NaN or ±infinity.
+type number struct {
+	coef *big.Int
+	exp  int
+	nan  bool
+	inf  int // +1, -1 or 0
+}
+
+// decimalOf reads a pgx numeric.
+func decimalOf(v any) (number, error) {
+	n, ok := v.(pgtype.Numeric)
+	if !ok {
+		return number{}, unexpected(v, "numeric")
+	}
+	switch {
+	case n.NaN:
+		return number{nan: true}, nil
+	case n.InfinityModifier == pgtype.Infinity:
+		return number{inf: 1}, nil
+	case n.InfinityModifier == pgtype.NegativeInfinity:
+		return number{inf: -1}, nil
+	case n.Int == nil:
+		return number{coef: new(big.Int)}, nil
+	}
+	return number{coef: n.Int, exp: int(n.Exp)}, nil
+}
+
+func (d number) float64() (float64, error) {
+	switch {
+	case d.nan:
+		return math.NaN(), nil
+	case d.inf != 0:
+		return math.Inf(d.inf), nil
+	}
+	// ParseFloat rounds correctly; out of range it returns ±Inf, which the
+	// caller reports.
+	f, err := strconv.ParseFloat(d.coef.String()+"e"+strconv.Itoa(d.exp), 64)
+	if err != nil && !math.IsInf(f, 0) && f != 0 {
+		return 0, err
+	}
+	return f, nil
+}
+
+var (
+	bigTen    = big.NewInt(10)
+	pow10Ints = func() (p [19]int64) {
+		p[0] = 1
+		for i := 1; i < len(p); i++ {
+			p[i] = p[i-1] * 10
+		}
+		return p
+	}()
+)
+
+func bigPow10(n int) *big.Int {
+	return new(big.Int).Exp(bigTen, big.NewInt(int64(n)), nil)
+}
+
+// rescale returns d × 10^scale as an integer. When d has more decimal
+// places than scale, clamp rounds half away from zero and otherwise it is
+// a misfit.
+func rescale(coef *big.Int, exp, scale int, clamp bool) (*big.Int, error) {
+	shift := exp + scale
+	if shift >= 0 {
+		return new(big.Int).Mul(coef, bigPow10(shift)), nil
+	}
+	divisor := bigPow10(-shift)
+	q, r := new(big.Int).QuoRem(coef, divisor, new(big.Int))
+	if r.Sign() == 0 {
+		return q, nil
+	}
+	if !clamp {
+		return nil, misfit("more than %d decimal places", scale)
+	}
+	// Round half away from zero: |2r| >= divisor moves q one step out.
+	if new(big.Int).Abs(r.Lsh(r, 1)).Cmp(divisor) >= 0 {
+		q.Add(q, big.NewInt(int64(coef.Sign())))
+	}
+	return q, nil
+}
+
+// decimalConverter returns the value as the text go-mssqldb parses for a
+// decimal(p,s) column, with exactly s decimal places (it refuses more).
+func decimalConverter(precision, scale int) convertFunc {
+	limit := bigPow10(precision) // exclusive bound of the unscaled value
+	largest := new(big.Int).Sub(limit, big.NewInt(1))
+	fitUnscaled := func(u *big.Int, clamp bool) (any, error) {
+		if new(big.Int).Abs(u).Cmp(limit) >= 0 {
+			if !clamp {
+				return nil, misfit("more than %d digits (%d before the decimal point)", precision, precision-scale)
+			}
+			clamped := new(big.Int).Set(largest)
+			if u.Sign() < 0 {
+				clamped.Neg(clamped)
+			}
+			u = clamped
+		}
+		return formatScaled(u.Sign() < 0, new(big.Int).Abs(u).String(), scale), nil
+	}
+	// Fast path: an int64 coefficient that stays an int64 when scaled.
+	fast := func(n int64, exp int) (string, bool) {
+		shift := exp + scale
+		switch {
+		case shift >= 0 && shift < len(pow10Ints):
+			m := pow10Ints[shift]
+			if n > math.MaxInt64/m || n < -math.MaxInt64/m {
+				return "", false
+			}
+			n *= m
+		case shift < 0 && -shift < len(pow10Ints):
+			m := pow10Ints[-shift]
+			if n%m != 0 {
+				return "", false
+			}
+			n /= m
+		default:
+			return "", false
+		}
+		if precision < len(pow10Ints) && (n >= pow10Ints[precision] || n <= -pow10Ints[precision]) {
+			return "", false
+		}
+		neg := n < 0
+		var digits string
+		if neg {
+			digits = strconv.FormatUint(uint64(-(n+1))+1, 10)
+		} else {
+			digits = strconv.FormatInt(n, 10)
+		}
+		return formatScaled(neg, digits, scale), true
+	}
+	return func(v any, clamp bool) (any, error) {
+		var d number
+		switch v := v.(type) {
+		case int16, int32, int64, int:
+			n := asInt64(v)
+			if s, ok := fast(n, 0); ok {
+				return s, nil
+			}
+			d = number{coef: big.NewInt(n)}
+		case float32, float64:
+			f := asFloat64(v)
+			switch {
+			case math.IsNaN(f):
+				d = number{nan: true}
+			case math.IsInf(f, 0):
+				d = number{inf: int(math.Copysign(1, f))}
+			default:
+				d = parseFloatText(strconv.FormatFloat(f, 'e', -1, 64))
+			}
+		default:
+			n, ok := v.(pgtype.Numeric)
+			if ok && n.Int != nil && n.Int.IsInt64() && !n.NaN && n.InfinityModifier == pgtype.Finite {
+				if s, ok := fast(n.Int.Int64(), int(n.Exp)); ok {
+					return s, nil
+				}
+			}
+			var err error
+			if d, err = decimalOf(v); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case d.nan:
+			return nil, misfit("NaN: SQL Server's decimal has none")
+		case d.inf != 0:
+			if !clamp {
+				return nil, misfit("infinity: SQL Server's decimal has none")
+			}
+			u := new(big.Int).Set(largest)
+			if d.inf < 0 {
+				u.Neg(u)
+			}
+			return fitUnscaled(u, clamp)
+		}
+		u, err := rescale(d.coef, d.exp, scale, clamp)
+		if err != nil {
+			return nil, err
+		}
+		return fitUnscaled(u, clamp)
+	}
+}
+
+// parseFloatText reads strconv's 'e' format, e.g. "-1.2345e-05".
+func parseFloatText(s string) number {
+	mant, expText, _ := strings.Cut(s, "e")
+	exp, _ := strconv.Atoi(expText)
+	intPart, frac, _ := strings.Cut(mant, ".")
+	coef, _ := new(big.Int).SetString(intPart+frac, 10)
+	return number{coef: coef, exp: exp - len(frac)}
+}
+
+// formatScaled writes digits (an unsigned integer) with the decimal point
+// scale places from the right.
+func formatScaled(neg bool, digits string, scale int) string {
+	var b strings.Builder
+	b.Grow(len(digits) + scale + 3)
+	if neg {
+		b.WriteByte('-')
+	}
+	if scale == 0 {
+		b.WriteString(digits)
+		return b.String()
+	}
+	if pad := scale + 1 - len(digits); pad > 0 {
+		digits = strings.Repeat("0", pad) + digits
+	}
+	b.WriteString(digits[:len(digits)-scale])
+	b.WriteByte('.')
+	b.WriteString(digits[len(digits)-scale:])
+	return b.String()
+}
+
+// decimalToInt converts a numeric to an integer target.
+func decimalToInt(d number, clamp bool, fit func(int64, bool) (any, error)) (any, error) {
+	switch {
+	case d.nan:
+		return nil, misfit("NaN has no integer equivalent")
+	case d.inf != 0:
+		return saturate(d.inf, clamp, fit)
+	}
+	u, err := rescale(d.coef, d.exp, 0, clamp)
+	if err != nil {
+		return nil, misfit("not a whole number")
+	}
+	if !u.IsInt64() {
+		return saturate(u.Sign(), clamp, fit)
+	}
+	return fit(u.Int64(), clamp)
+}
+
+// saturate handles a value beyond int64 (or infinite) in the direction of
+// sign: the target's bound when clamping, a misfit otherwise.
+func saturate(sign int, clamp bool, fit func(int64, bool) (any, error)) (any, error) {
+	if !clamp {
+		return nil, misfit("out of the integer range")
+	}
+	if sign > 0 {
+		return fit(math.MaxInt64, true)
+	}
+	return fit(math.MinInt64, true)
+}
+
+func asFloat64(v any) float64 {
+	if f, ok := v.(float32); ok {
+		return float64(f)
+	}
+	return v.(float64)
+}

@@ -1,0 +1,798 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Canonical forms make a value from the dump's COPY text and the same
+// value as a target's driver returns it (PostgreSQL or SQL Server) into
+// the same string, so that contents can be compared by hash:
+//
+//	integers      decimal: "-42"
+//	numeric       exact decimal, no trailing fractional zeros: "1.5", "0", "NaN", "Infinity"
+//	boolean       "true", "false"
+//	real, double  shortest text that reads back to the same float32/float64:
+//	              "0.1", "1e+308", "Infinity", "-Infinity", "NaN"
+//	timestamp     "2006-01-02T15:04:05.000000", wall clock, microseconds
+//	timestamptz   "2006-01-02T15:04:05.000000Z", in UTC
+//	date          "2006-01-02"
+//	time          "15:04:05.000000" ("24:00:00.000000" exists)
+//	timetz        "15:04:05.000000+02:00:00"
+//	bytea         lowercase hex of the bytes, "" when empty
+//	uuid          lowercase 8-4-4-4-12
+//	anything else (text, varchar, json, jsonb, arrays, ...) as is
+//
+// Dates and times before year 1 end in " BC", as PostgreSQL writes them
+// ("0044-03-15 BC"); "infinity" and "-infinity" stay as they are.
+//
+// NULL has no canonical form: it is told apart from every value, the
+// empty string included, by the row encoding (see checksum.go).
+
+// ErrNull is returned by CanonicalValue for a nil value: NULL is not a
+// value and must be encoded as NULL by the caller.
+var ErrNull = errors.New("NULL has no canonical form")
+
+// CanonicalText returns the canonical form of a value of PostgreSQL type
+// pgType (as the dump's CREATE TABLE spells it, e.g. "numeric(28,8)") from
+// its COPY text, after CopyReader has undone COPY's escapes.
+func CanonicalText(pgType string, text []byte) (string, error) {
+	b, err := appendCanonicalText(nil, kindOf(pgType), text)
+	return string(b), err
+}
+
+// CanonicalValue returns the canonical form of a Go value that a target's
+// ScanTable returned for a column of PostgreSQL type pgType: nil (ErrNull),
+// an integer, float64, float32, string, []byte, bool, time.Time, or a
+// decimal as a string. A string or, except for bytea, a []byte is read as
+// the value's text, the way CanonicalText reads it. A uuid must come as a
+// string: a 16-byte []byte is refused, since SQL Server's drivers return
+// its bytes in mixed-endian order and PostgreSQL's in RFC order.
+func CanonicalValue(pgType string, v any) (string, error) {
+	b, err := appendCanonicalValue(nil, kindOf(pgType), v)
+	return string(b), err
+}
+
+// kind is how a column's values are normalised.
+type kind uint8
+
+const (
+	kindText kind = iota // as is
+	kindInt
+	kindNumeric
+	kindBool
+	kindFloat4
+	kindFloat8
+	kindTimestamp
+	kindTimestamptz
+	kindDate
+	kindTime
+	kindTimetz
+	kindBytea
+	kindUUID
+)
+
+var kindNames = [...]string{
+	kindText: "text", kindInt: "integer", kindNumeric: "numeric", kindBool: "boolean",
+	kindFloat4: "real", kindFloat8: "double precision", kindTimestamp: "timestamp",
+	kindTimestamptz: "timestamptz", kindDate: "date", kindTime: "time", kindTimetz: "timetz",
+	kindBytea: "bytea", kindUUID: "uuid",
+}
+
+func (k kind) String() string { return kindNames[k] }
+
+// kindOf maps a PostgreSQL type, as format_type writes it or by its alias,
+// to its kind. Unknown types, arrays and domains compare as text.
+func kindOf(pgType string) kind {
+	switch baseType(pgType) {
+	case "smallint", "integer", "bigint", "int2", "int4", "int8", "int", "oid":
+		return kindInt
+	case "numeric", "decimal":
+		return kindNumeric
+	case "boolean", "bool":
+		return kindBool
+	case "real", "float4":
+		return kindFloat4
+	case "double precision", "float8", "float":
+		return kindFloat8
+	case "timestamp without time zone", "timestamp":
+		return kindTimestamp
+	case "timestamp with time zone", "timestamptz":
+		return kindTimestamptz
+	case "date":
+		return kindDate
+	case "time without time zone", "time":
+		return kindTime
+	case "time with time zone", "timetz":
+		return kindTimetz
+	case "bytea":
+		return kindBytea
+	case "uuid":
+		return kindUUID
+	}
+	return kindText
+}
+
+// baseType drops the type modifiers and the pg_catalog qualification:
+// "timestamp(3) without time zone" -> "timestamp without time zone".
+func baseType(pgType string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range strings.ToLower(strings.TrimSpace(pgType)) {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')':
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimPrefix(strings.Join(strings.Fields(b.String()), " "), "pg_catalog.")
+}
+
+// appendCanonicalText appends the canonical form of text, a value of kind k
+// in PostgreSQL's text output.
+func appendCanonicalText(dst []byte, k kind, text []byte) ([]byte, error) {
+	out, ok := dst, false
+	switch k {
+	case kindText:
+		return append(dst, text...), nil
+	case kindInt:
+		var n int64
+		if n, ok = parseInt64(text); ok {
+			out = strconv.AppendInt(dst, n, 10)
+		}
+	case kindNumeric:
+		out, ok = appendDecimal(dst, text)
+	case kindBool:
+		out, ok = appendBoolText(dst, text)
+	case kindFloat4, kindFloat8:
+		bits := 64
+		if k == kindFloat4 {
+			bits = 32
+		}
+		f, err := strconv.ParseFloat(string(text), bits)
+		if ok = err == nil; ok {
+			out = appendFloat(dst, f, bits)
+		}
+	case kindTimestamp, kindTimestamptz, kindDate:
+		out, ok = appendDateTimeText(dst, k, text)
+	case kindTime, kindTimetz:
+		out, ok = appendTimeOfDayText(dst, k, text)
+	case kindBytea:
+		out, ok = appendByteaText(dst, text)
+	case kindUUID:
+		out, ok = appendUUID(dst, text)
+	}
+	if !ok {
+		return dst, fmt.Errorf("not a valid %s: %s", k, quoteShort(text))
+	}
+	return out, nil
+}
+
+// appendCanonicalValue appends the canonical form of v, a Go value a
+// target returned for a column of kind k.
+func appendCanonicalValue(dst []byte, k kind, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return dst, ErrNull
+	case string:
+		if k == kindText {
+			return append(dst, x...), nil
+		}
+		return appendCanonicalText(dst, k, []byte(x))
+	case []byte:
+		if k == kindBytea {
+			return hex.AppendEncode(dst, x), nil
+		}
+		if k == kindUUID && len(x) == 16 {
+			return dst, errors.New("a uuid as 16 bytes is ambiguous (SQL Server orders them mixed-endian): ScanTable must return uuids as strings")
+		}
+		return appendCanonicalText(dst, k, x)
+	}
+	out, ok := dst, false
+	switch k {
+	case kindInt:
+		var n int64
+		if n, ok = asInt64(v); ok {
+			out = strconv.AppendInt(dst, n, 10)
+		}
+	case kindNumeric:
+		out, ok = appendNumericValue(dst, v)
+	case kindBool:
+		out, ok = appendBoolValue(dst, v)
+	case kindFloat4:
+		switch x := v.(type) {
+		case float32:
+			out, ok = appendFloat(dst, float64(x), 32), true
+		case float64: // SQL Server's drivers widen real to float64
+			out, ok = appendFloat(dst, float64(float32(x)), 32), true
+		}
+	case kindFloat8:
+		switch x := v.(type) {
+		case float64:
+			out, ok = appendFloat(dst, x, 64), true
+		case float32:
+			out, ok = appendFloat(dst, float64(x), 64), true
+		}
+	case kindTimestamp, kindTimestamptz, kindDate, kindTime, kindTimetz:
+		out, ok = appendTimeValue(dst, k, v)
+	case kindUUID:
+		if u, isArray := v.([16]byte); isArray { // pgx's uuid, in RFC order
+			out, ok = appendUUIDBytes(dst, u[:]), true
+		}
+	}
+	if !ok {
+		return dst, fmt.Errorf("unsupported Go value %T for a %s column", v, k)
+	}
+	return out, nil
+}
+
+// parseInt64 reads an optionally signed decimal integer without the
+// allocation strconv.ParseInt's string argument would cost.
+func parseInt64(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0') // 19 digits cannot overflow a uint64
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return int64(-u), true
+	}
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(u), true
+}
+
+func asInt64(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case int32:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case int8:
+		return int64(x), true
+	case int:
+		return int64(x), true
+	case uint8:
+		return int64(x), true
+	case uint16:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case uint64:
+		return int64(x), x <= math.MaxInt64
+	}
+	return 0, false
+}
+
+// appendDecimal normalises a decimal's text: no sign on zero, no leading
+// zeros, no trailing fractional zeros, no bare trailing point. SQL Server
+// returns decimal(28,8) as "1.50000000" where PostgreSQL may say "1.5".
+func appendDecimal(dst, s []byte) ([]byte, bool) {
+	if len(s) > 0 && !isDigit(s[len(s)-1]) && s[len(s)-1] != '.' {
+		switch strings.ToLower(string(s)) {
+		case "nan":
+			return append(dst, "NaN"...), true
+		case "infinity", "+infinity", "inf", "+inf":
+			return append(dst, "Infinity"...), true
+		case "-infinity", "-inf":
+			return append(dst, "-Infinity"...), true
+		}
+		return dst, false
+	}
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	intPart, frac := s, []byte(nil)
+	if dot := bytes.IndexByte(s, '.'); dot >= 0 {
+		intPart, frac = s[:dot], s[dot+1:]
+	}
+	if len(intPart)+len(frac) == 0 || !allDigits(intPart) || !allDigits(frac) {
+		return dst, false
+	}
+	for len(intPart) > 0 && intPart[0] == '0' {
+		intPart = intPart[1:]
+	}
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	if len(intPart) == 0 && len(frac) == 0 {
+		return append(dst, '0'), true // also "-0" and "0.000"
+	}
+	if neg {
+		dst = append(dst, '-')
+	}
+	if len(intPart) == 0 {
+		dst = append(dst, '0')
+	}
+	dst = append(dst, intPart...)
+	if len(frac) > 0 {
+		dst = append(append(dst, '.'), frac...)
+	}
+	return dst, true
+}
+
+// appendNumericValue handles a numeric column a driver returned as a
+// number instead of as text.
+func appendNumericValue(dst []byte, v any) ([]byte, bool) {
+	if n, ok := asInt64(v); ok {
+		return strconv.AppendInt(dst, n, 10), true
+	}
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	default:
+		return dst, false
+	}
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "NaN"...), true
+	case math.IsInf(f, 0):
+		return appendFloat(dst, f, 64), true
+	}
+	return appendDecimal(dst, strconv.AppendFloat(nil, f, 'f', -1, 64))
+}
+
+func appendBoolText(dst, s []byte) ([]byte, bool) {
+	if len(s) == 1 && (s[0] == 't' || s[0] == 'f') { // what COPY writes
+		return strconv.AppendBool(dst, s[0] == 't'), true
+	}
+	switch strings.ToLower(string(s)) {
+	case "t", "true", "1", "y", "yes", "on":
+		return append(dst, "true"...), true
+	case "f", "false", "0", "n", "no", "off":
+		return append(dst, "false"...), true
+	}
+	return dst, false
+}
+
+func appendBoolValue(dst []byte, v any) ([]byte, bool) {
+	if b, ok := v.(bool); ok {
+		return strconv.AppendBool(dst, b), true
+	}
+	if n, ok := asInt64(v); ok && (n == 0 || n == 1) { // a bit column
+		return strconv.AppendBool(dst, n == 1), true
+	}
+	return dst, false
+}
+
+// appendFloat writes a float the way PostgreSQL 12+ does: the shortest
+// text that reads back exactly, with PostgreSQL's names for the specials.
+func appendFloat(dst []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(dst, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-Infinity"...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, bits)
+}
+
+// civil is a date and time of day as written, before any time zone is
+// applied. year is positive; bc marks years before 1.
+type civil struct {
+	year                       int
+	bc                         bool
+	month, day                 int
+	hour, minute, second, usec int
+	hasZone                    bool
+	zone                       int // seconds east of UTC
+}
+
+// astronomicalYear is the year as time.Time counts it: 1 BC is year 0.
+func (c civil) astronomicalYear() int {
+	if c.bc {
+		return 1 - c.year
+	}
+	return c.year
+}
+
+func civilOf(t time.Time) civil {
+	c := civil{year: t.Year(), month: int(t.Month()), day: t.Day(),
+		hour: t.Hour(), minute: t.Minute(), second: t.Second(), usec: t.Nanosecond() / 1000}
+	if c.year <= 0 {
+		c.year, c.bc = 1-c.year, true
+	}
+	return c
+}
+
+func (c civil) time() time.Time {
+	return time.Date(c.astronomicalYear(), time.Month(c.month), c.day, c.hour, c.minute, c.second, c.usec*1000,
+		time.FixedZone("", c.zone))
+}
+
+// appendDateTimeText reads PostgreSQL's ISO output of a timestamp,
+// timestamptz or date: "2006-01-02 15:04:05.999999+02 BC". It also takes
+// a 'T' separator and a "Z" zone, which other tools write.
+func appendDateTimeText(dst []byte, k kind, s []byte) ([]byte, bool) {
+	if string(s) == "infinity" || string(s) == "-infinity" {
+		return append(dst, s...), true
+	}
+	var c civil
+	rest, ok := parseDate(s, &c)
+	if !ok {
+		return dst, false
+	}
+	if k != kindDate {
+		if len(rest) == 0 || (rest[0] != ' ' && rest[0] != 'T') {
+			return dst, false
+		}
+		if rest, ok = parseClock(rest[1:], &c, false); !ok {
+			return dst, false
+		}
+		if rest, ok = parseZone(rest, &c); !ok {
+			return dst, false
+		}
+	}
+	if string(rest) == " BC" {
+		if c.bc {
+			return dst, false
+		}
+		c.bc, rest = true, nil
+	}
+	if len(rest) > 0 || c.hasZone != (k == kindTimestamptz) {
+		return dst, false
+	}
+	if k == kindTimestamptz {
+		c = civilOf(c.time().UTC())
+	}
+	return appendCivil(dst, k, c), true
+}
+
+// appendTimeOfDayText reads a time or timetz: "15:04:05.999999+05:30".
+func appendTimeOfDayText(dst []byte, k kind, s []byte) ([]byte, bool) {
+	var c civil
+	rest, ok := parseClock(s, &c, true)
+	if !ok {
+		return dst, false
+	}
+	if rest, ok = parseZone(rest, &c); !ok || len(rest) > 0 || c.hasZone != (k == kindTimetz) {
+		return dst, false
+	}
+	return appendCivil(dst, k, c), true
+}
+
+func appendTimeValue(dst []byte, k kind, v any) ([]byte, bool) {
+	if d, ok := v.(time.Duration); ok && k == kindTime { // time since midnight
+		if d < 0 || d > 24*time.Hour {
+			return dst, false
+		}
+		us := int(d / time.Microsecond)
+		c := civil{hour: us / 3600e6, minute: us / 60e6 % 60, second: us / 1e6 % 60, usec: us % 1e6}
+		return appendCivil(dst, k, c), true
+	}
+	t, ok := v.(time.Time)
+	if !ok {
+		return dst, false
+	}
+	if k == kindTimestamptz {
+		t = t.UTC()
+	}
+	c := civilOf(t) // a timestamp, date or time is its wall clock
+	if k == kindTimetz {
+		_, c.zone = t.Zone()
+		c.hasZone = true
+	}
+	return appendCivil(dst, k, c), true
+}
+
+// appendCivil writes the canonical form of c for kind k.
+func appendCivil(dst []byte, k kind, c civil) []byte {
+	if k != kindTime && k != kindTimetz {
+		dst = appendPadded(dst, c.year, 4)
+		dst = append(dst, '-')
+		dst = appendPadded(dst, c.month, 2)
+		dst = append(dst, '-')
+		dst = appendPadded(dst, c.day, 2)
+		if k == kindDate {
+			return appendBC(dst, c.bc)
+		}
+		dst = append(dst, 'T')
+	}
+	dst = appendPadded(dst, c.hour, 2)
+	dst = append(dst, ':')
+	dst = appendPadded(dst, c.minute, 2)
+	dst = append(dst, ':')
+	dst = appendPadded(dst, c.second, 2)
+	dst = append(dst, '.')
+	dst = appendPadded(dst, c.usec, 6)
+	switch k {
+	case kindTimestamptz:
+		dst = append(dst, 'Z')
+	case kindTime:
+		return dst // a time of day has no era
+	case kindTimetz:
+		sign, z := byte('+'), c.zone
+		if z < 0 {
+			sign, z = '-', -z
+		}
+		dst = append(dst, sign)
+		dst = appendPadded(dst, z/3600, 2)
+		dst = append(dst, ':')
+		dst = appendPadded(dst, z/60%60, 2)
+		dst = append(dst, ':')
+		dst = appendPadded(dst, z%60, 2)
+		return dst
+	}
+	return appendBC(dst, c.bc)
+}
+
+func appendBC(dst []byte, bc bool) []byte {
+	if bc {
+		return append(dst, " BC"...)
+	}
+	return dst
+}
+
+func appendPadded(dst []byte, v, width int) []byte {
+	for w, p := 1, 10; w < width; w, p = w+1, p*10 {
+		if v < p {
+			dst = append(dst, '0')
+		}
+	}
+	return strconv.AppendInt(dst, int64(v), 10)
+}
+
+// parseDate reads "YYYY-MM-DD" (four or more year digits) into c.
+func parseDate(s []byte, c *civil) ([]byte, bool) {
+	n := 0
+	for n < len(s) && isDigit(s[n]) {
+		n++
+	}
+	if n < 4 || n > 7 {
+		return s, false
+	}
+	c.year = digitsValue(s[:n])
+	s = s[n:]
+	var ok bool
+	if s, ok = expectSeparatedPair(s, '-', &c.month); !ok {
+		return s, false
+	}
+	if s, ok = expectSeparatedPair(s, '-', &c.day); !ok {
+		return s, false
+	}
+	valid := c.year >= 1 && c.month >= 1 && c.month <= 12 && c.day >= 1 && c.day <= 31
+	return s, valid
+}
+
+// parseClock reads "HH:MM:SS" with an optional fraction of up to nine
+// digits (cut to microseconds). allow24 admits "24:00:00", which a time
+// column can hold.
+func parseClock(s []byte, c *civil, allow24 bool) ([]byte, bool) {
+	if len(s) < 2 || !isDigit(s[0]) || !isDigit(s[1]) {
+		return s, false
+	}
+	c.hour = digitsValue(s[:2])
+	s = s[2:]
+	var ok bool
+	if s, ok = expectSeparatedPair(s, ':', &c.minute); !ok {
+		return s, false
+	}
+	if s, ok = expectSeparatedPair(s, ':', &c.second); !ok {
+		return s, false
+	}
+	if len(s) > 0 && s[0] == '.' {
+		n := 1
+		for n < len(s) && isDigit(s[n]) {
+			n++
+		}
+		digits := s[1:n]
+		if len(digits) == 0 || len(digits) > 9 {
+			return s, false
+		}
+		c.usec = 0
+		for i := range 6 {
+			c.usec *= 10
+			if i < len(digits) {
+				c.usec += int(digits[i] - '0')
+			}
+		}
+		s = s[n:]
+	}
+	if c.minute > 59 || c.second > 59 {
+		return s, false
+	}
+	if c.hour == 24 {
+		return s, allow24 && c.minute == 0 && c.second == 0 && c.usec == 0
+	}
+	return s, c.hour < 24
+}
+
+// parseZone reads an optional UTC offset: "Z", "+HH", "+HH:MM",
+// "+HH:MM:SS" (local mean time offsets of old dates have seconds).
+func parseZone(s []byte, c *civil) ([]byte, bool) {
+	if len(s) == 0 || (s[0] != '+' && s[0] != '-' && s[0] != 'Z') {
+		return s, true
+	}
+	c.hasZone = true
+	if s[0] == 'Z' {
+		return s[1:], true
+	}
+	sign := 1
+	if s[0] == '-' {
+		sign = -1
+	}
+	s = s[1:]
+	if len(s) < 2 || !isDigit(s[0]) || !isDigit(s[1]) {
+		return s, false
+	}
+	hours, minutes, seconds := digitsValue(s[:2]), 0, 0
+	s = s[2:]
+	var ok bool
+	if len(s) > 0 && s[0] == ':' {
+		if s, ok = expectSeparatedPair(s, ':', &minutes); !ok {
+			return s, false
+		}
+		if len(s) > 0 && s[0] == ':' {
+			if s, ok = expectSeparatedPair(s, ':', &seconds); !ok {
+				return s, false
+			}
+		}
+	}
+	if hours > 15 || minutes > 59 || seconds > 59 {
+		return s, false
+	}
+	c.zone = sign * (hours*3600 + minutes*60 + seconds)
+	return s, true
+}
+
+// expectSeparatedPair reads sep followed by two digits into v.
+func expectSeparatedPair(s []byte, sep byte, v *int) ([]byte, bool) {
+	if len(s) < 3 || s[0] != sep || !isDigit(s[1]) || !isDigit(s[2]) {
+		return s, false
+	}
+	*v = digitsValue(s[1:3])
+	return s[3:], true
+}
+
+// appendByteaText reads bytea output in either format: hex ("\x0aff",
+// PostgreSQL 9.0 and later) or escape ("a\000\\", older servers or
+// bytea_output = escape).
+func appendByteaText(dst, s []byte) ([]byte, bool) {
+	if len(s) >= 2 && s[0] == '\\' && s[1] == 'x' {
+		hexDigits := s[2:]
+		if len(hexDigits)%2 != 0 {
+			return dst, false
+		}
+		for _, c := range hexDigits {
+			if _, ok := hexValue(c); !ok {
+				return dst, false
+			}
+			if c >= 'A' && c <= 'F' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+		}
+		return dst, true
+	}
+	const digits = "0123456789abcdef"
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b == '\\' {
+			switch {
+			case i+1 < len(s) && s[i+1] == '\\':
+				i++
+			case i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) && s[i+1] <= '3':
+				b = (s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0')
+				i += 3
+			default:
+				return dst, false
+			}
+		}
+		dst = append(dst, digits[b>>4], digits[b&0x0f])
+	}
+	return dst, true
+}
+
+// appendUUID reads a uuid's text: hyphenated or not, any case, optionally
+// in braces, as PostgreSQL's input accepts.
+func appendUUID(dst, s []byte) ([]byte, bool) {
+	if len(s) >= 2 && s[0] == '{' && s[len(s)-1] == '}' {
+		s = s[1 : len(s)-1]
+	}
+	var raw [16]byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '-' && n > 0 && n%4 == 0 && i+1 < len(s) && s[i-1] != '-' { // between groups of four digits
+			continue
+		}
+		v, ok := hexValue(s[i])
+		if !ok || n == 32 {
+			return dst, false
+		}
+		raw[n/2] |= byte(v) << (4 * (1 - n%2))
+		n++
+	}
+	if n != 32 {
+		return dst, false
+	}
+	return appendUUIDBytes(dst, raw[:]), true
+}
+
+func appendUUIDBytes(dst, u []byte) []byte {
+	for i, part := range [][]byte{u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]} {
+		if i > 0 {
+			dst = append(dst, '-')
+		}
+		dst = hex.AppendEncode(dst, part)
+	}
+	return dst
+}
+
+// quoteShort quotes a value for an error message, cut to a readable size.
+func quoteShort(b []byte) string {
+	const limit = 64
+	if len(b) <= limit {
+		return strconv.Quote(string(b))
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(string(b[:cut])), len(b))
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// digitsValue is the value of a short run of decimal digits.
+func digitsValue(b []byte) int {
+	v := 0
+	for _, c := range b {
+		v = v*10 + int(c-'0')
+	}
+	return v
+}
+
+func hexValue(c byte) (int, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0'), true
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10, true
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10, true
+	}
+	return 0, false
+}

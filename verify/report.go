@@ -1,0 +1,205 @@
+// Package verify proves a migration: it compares what the target database
+// and file store hold against the backup itself (row counts read from the
+// dump's own data, the blobs of tree/), and writes a report a person and a
+// script can both read.
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Report is the outcome of a run: what was checked, what differed, and how
+// long each phase took. It never holds credentials: targets appear as
+// redacted URLs.
+type Report struct {
+	Tool       string        `json:"tool"`
+	Version    string        `json:"version"`
+	Command    string        `json:"command"`
+	Backup     string        `json:"backup"`
+	Database   string        `json:"database,omitempty"`
+	Files      string        `json:"files,omitempty"`
+	StartedAt  time.Time     `json:"startedAt"`
+	FinishedAt time.Time     `json:"finishedAt"`
+	OK         bool          `json:"ok"`
+	ExitCode   int           `json:"exitCode"`
+	Error      string        `json:"error,omitempty"`
+	Phases     []Phase       `json:"phases"`
+	DB         *DBReport     `json:"db,omitempty"`
+	Blobs      *FilesReport  `json:"files,omitempty"`
+	Upload     *UploadReport `json:"upload,omitempty"`
+	Anomalies  []string      `json:"anomalies,omitempty"`
+
+	phasesMu sync.Mutex // phases of a migration start from several goroutines
+}
+
+// Phase is one timed step of the run.
+type Phase struct {
+	Name     string  `json:"name"`
+	Seconds  float64 `json:"seconds"`
+	OK       bool    `json:"ok"`
+	Detail   string  `json:"detail,omitempty"`
+	started  time.Time
+	finished bool
+}
+
+// UploadReport summarises the blob upload.
+type UploadReport struct {
+	Uploaded     int      `json:"uploaded"`
+	Skipped      int      `json:"skipped"`
+	Failed       int      `json:"failed"`
+	Bytes        int64    `json:"bytes"`
+	SkippedBytes int64    `json:"skippedBytes"`
+	Seconds      float64  `json:"seconds"`
+	Failures     []string `json:"failures,omitempty"`
+}
+
+// StartPhase records the start of a named phase; call the returned func
+// with the phase's error (nil for success) when it ends.
+func (r *Report) StartPhase(name string) func(err error) {
+	r.phasesMu.Lock()
+	defer r.phasesMu.Unlock()
+	r.Phases = append(r.Phases, Phase{Name: name, started: time.Now()})
+	i := len(r.Phases) - 1
+	return func(err error) {
+		r.phasesMu.Lock()
+		defer r.phasesMu.Unlock()
+		p := &r.Phases[i]
+		if p.finished {
+			return
+		}
+		p.finished = true
+		p.Seconds = time.Since(p.started).Seconds()
+		p.OK = err == nil
+		if err != nil {
+			p.Detail = err.Error()
+		}
+	}
+}
+
+// Verified reports whether every check that ran passed.
+func (r *Report) Verified() bool {
+	if r.DB != nil && !r.DB.OK() {
+		return false
+	}
+	if r.Blobs != nil && !r.Blobs.OK() {
+		return false
+	}
+	if r.Upload != nil && r.Upload.Failed > 0 {
+		return false
+	}
+	return true
+}
+
+// WriteJSON writes the report to path ("-" for stdout), atomically.
+func (r *Report) WriteJSON(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if path == "-" {
+		_, err := os.Stdout.Write(data)
+		return err
+	}
+	tmp := path + ".partial"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
+}
+
+// maxListed bounds how many differences of one kind a human summary shows.
+const maxListed = 20
+
+// WriteText writes the human summary.
+func (r *Report) WriteText(w io.Writer) {
+	status := "VERIFIED"
+	if !r.OK {
+		status = "FAILED"
+	}
+	fmt.Fprintf(w, "\nmxmigrate %s: %s (exit %d)\n", r.Command, status, r.ExitCode)
+	if r.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", r.Error)
+	}
+	if len(r.Phases) > 0 {
+		fmt.Fprintln(w, "  phases:")
+		for _, p := range r.Phases {
+			mark := "ok"
+			if !p.OK {
+				mark = "FAILED"
+			}
+			fmt.Fprintf(w, "    %-22s %8.1fs  %s\n", p.Name, p.Seconds, mark)
+		}
+	}
+	if d := r.DB; d != nil {
+		fmt.Fprintf(w, "  database %s: %d tables, %d rows", r.Database, len(d.Tables), d.TotalRows())
+		if d.Checksums {
+			fmt.Fprint(w, ", contents compared row by row")
+		}
+		fmt.Fprintln(w)
+		for _, line := range d.Problems() {
+			fmt.Fprintf(w, "    ! %s\n", line)
+		}
+	}
+	if u := r.Upload; u != nil {
+		fmt.Fprintf(w, "  upload: %d uploaded, %d skipped (already there), %d failed, %s in %.1fs\n",
+			u.Uploaded, u.Skipped, u.Failed, formatBytes(u.Bytes), u.Seconds)
+		for i, f := range u.Failures {
+			if i == maxListed {
+				fmt.Fprintf(w, "    ... and %d more\n", len(u.Failures)-maxListed)
+				break
+			}
+			fmt.Fprintf(w, "    ! %s\n", f)
+		}
+	}
+	if f := r.Blobs; f != nil {
+		fmt.Fprintf(w, "  files %s: %d documents with contents, %d found of the right size\n", r.Files, f.Expected, f.Matched)
+		for _, line := range f.Problems() {
+			fmt.Fprintf(w, "    ! %s\n", line)
+		}
+	}
+	if len(r.Anomalies) > 0 {
+		fmt.Fprintf(w, "  backup anomalies (%d):\n", len(r.Anomalies))
+		for i, a := range r.Anomalies {
+			if i == maxListed {
+				fmt.Fprintf(w, "    ... and %d more\n", len(r.Anomalies)-maxListed)
+				break
+			}
+			fmt.Fprintf(w, "    - %s\n", a)
+		}
+	}
+}
+
+func listSome(kind string, items []string) []string {
+	if len(items) == 0 {
+		return nil
+	}
+	sort.Strings(items)
+	shown := items
+	more := ""
+	if len(shown) > maxListed {
+		shown = shown[:maxListed]
+		more = fmt.Sprintf(" ... and %d more", len(items)-maxListed)
+	}
+	return []string{fmt.Sprintf("%s (%d): %s%s", kind, len(items), strings.Join(shown, ", "), more)}
+}
+
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
