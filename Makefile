@@ -35,8 +35,8 @@ vet:
 # Runs each fuzz target for a while (FUZZTIME, default 60s).
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test ./snapshot/pgdump/ -run '^$$' -fuzz '^FuzzReadTOC$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./snapshot/pgdump/ -run '^$$' -fuzz '^FuzzScanData$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./snapshot/pgdump/ -run '^$$' -fuzz '^FuzzReadTOC$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./snapshot/pgdump/ -run '^$$' -fuzz '^FuzzScanData$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # Regenerates the committed sample with the real pg_dump.
 sample:
@@ -45,3 +45,14 @@ sample:
 
 clean:
 	rm -rf bin $(WORK)
+
+# Benchmarks (bench/README.md): a Mendix-shaped backup made with the real
+# pg_dump, cached under bench/data/, then mxmigrate against the manual tools.
+SIZE    ?= 1g
+RUNS    ?= 3
+PROFILE ?=
+bench-data:
+	$(GO) run ./bench/harness data -size $(SIZE)
+
+bench:
+	$(GO) run ./bench/harness run -size $(SIZE) -runs $(RUNS) -profile "$(PROFILE)"

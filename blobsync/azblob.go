@@ -55,8 +55,7 @@ func openAzureStore(ctx context.Context, u *url.URL, opts Options) (Store, error
 	if containerName == "" {
 		return nil, badInput(errors.New("azure blob store: missing container; use azblob://CONTAINER[/PREFIX]"))
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 64 // many transfers to one host; the default 2 would churn connections
+	transport := newHTTPTransport()
 	clientOpts := &container.ClientOptions{ClientOptions: azcore.ClientOptions{
 		Retry:     policy.RetryOptions{MaxRetries: -1}, // retries belong to WithRetry
 		Transport: &http.Client{Transport: transport},
@@ -104,12 +103,12 @@ func (s *azureStore) checkContainer(ctx context.Context, create bool) error {
 	if err == nil {
 		return nil
 	}
-	err = s.error("open", "", err)
+	err = s.wrapErr("open", "", err)
 	switch {
 	case errors.Is(err, ErrNotExist) && create:
 		_, err := s.client.Create(ctx, nil)
 		if err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
-			return s.error("create container", "", err)
+			return s.wrapErr("create container", "", err)
 		}
 		return nil
 	case errors.Is(err, ErrNotExist):
@@ -128,7 +127,7 @@ func (s *azureStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	}
 	props, err := s.client.NewBlobClient(s.prefix+key).GetProperties(ctx, nil)
 	if err != nil {
-		return ObjectInfo{}, s.error("stat", key, err)
+		return ObjectInfo{}, s.wrapErr("stat", key, err)
 	}
 	info := ObjectInfo{Key: key, Size: deref(props.ContentLength)}
 	if len(props.ContentMD5) == md5.Size {
@@ -154,7 +153,7 @@ func (s *azureStore) Put(ctx context.Context, key string, p Payload) error {
 		HTTPHeaders:             &blob.HTTPHeaders{BlobContentMD5: sum},
 	})
 	if err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
 	return nil
 }
@@ -180,7 +179,7 @@ func (s *azureStore) putBlocks(ctx context.Context, blockBlob *blockblob.Client,
 			TransactionalValidation: blob.TransferValidationTypeMD5(blockMD5),
 		})
 		if err != nil {
-			return s.error("put", key, err)
+			return s.wrapErr("put", key, err)
 		}
 		return nil
 	})
@@ -191,7 +190,7 @@ func (s *azureStore) putBlocks(ctx context.Context, blockBlob *blockblob.Client,
 		HTTPHeaders: &blob.HTTPHeaders{BlobContentMD5: sum},
 	})
 	if err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
 	return nil
 }
@@ -202,7 +201,7 @@ func (s *azureStore) Open(ctx context.Context, key string) (io.ReadCloser, error
 	}
 	resp, err := s.client.NewBlobClient(s.prefix+key).DownloadStream(ctx, nil)
 	if err != nil {
-		return nil, s.error("open", key, err)
+		return nil, s.wrapErr("open", key, err)
 	}
 	return resp.Body, nil
 }
@@ -215,7 +214,7 @@ func (s *azureStore) List(ctx context.Context, fn func(ObjectInfo) error) error 
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return s.error("list", "", err)
+			return s.wrapErr("list", "", err)
 		}
 		for _, item := range page.Segment.BlobItems {
 			info := ObjectInfo{Key: strings.TrimPrefix(deref(item.Name), s.prefix)}
@@ -241,7 +240,7 @@ func (s *azureStore) Delete(ctx context.Context, key string) error {
 		DeleteSnapshots: ptr(blob.DeleteSnapshotsOptionTypeInclude),
 	})
 	if err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {
-		return s.error("delete", key, err)
+		return s.wrapErr("delete", key, err)
 	}
 	return nil
 }
@@ -266,10 +265,10 @@ var (
 	azureTemporaryCodes = []bloberror.Code{bloberror.InternalError, bloberror.OperationTimedOut, bloberror.MD5Mismatch}
 )
 
-// error turns an SDK error into an opError with a kind and a short detail:
+// wrapErr turns an SDK error into an opError with a kind and a short detail:
 // HTTP status and error code. The SDK's own message is left out because it
 // quotes the request and, for auth failures, the string the server signed.
-func (s *azureStore) error(op, key string, err error) error {
+func (s *azureStore) wrapErr(op, key string, err error) error {
 	e := &opError{store: s.name, op: op, key: key, cause: err}
 	var status int
 	var respErr *azcore.ResponseError

@@ -22,8 +22,8 @@ var (
 	// ErrThrottled: the store asked the client to slow down (HTTP 429 or
 	// 503, SlowDown, ServerBusy). Retry later.
 	ErrThrottled = errors.New("throttled by the store")
-	// ErrTemporary: a failure that a later attempt may not meet (HTTP 5xx, a
-	// timeout, a reset connection, a verification mismatch after upload).
+	// ErrTemporary: a failure that another attempt may well not meet (HTTP
+	// 5xx, a timeout, a reset connection, a mismatch found on verifying).
 	ErrTemporary = errors.New("temporary failure")
 )
 

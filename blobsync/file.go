@@ -84,7 +84,7 @@ func (s *fileStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	}
 	info, err := os.Stat(path)
 	if err != nil {
-		return ObjectInfo{}, s.error("stat", key, err)
+		return ObjectInfo{}, s.wrapErr("stat", key, err)
 	}
 	if !info.Mode().IsRegular() {
 		return ObjectInfo{}, &opError{store: s.String(), op: "stat", key: key, detail: "not a regular file"}
@@ -102,11 +102,11 @@ func (s *fileStore) Put(ctx context.Context, key string, p Payload) (err error) 
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), tempPrefix+"*")
 	if err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
 	defer func() {
 		if err != nil {
@@ -117,7 +117,7 @@ func (s *fileStore) Put(ctx context.Context, key string, p Payload) (err error) 
 	h := md5.New()
 	src := io.NewSectionReader(p, 0, p.Size())
 	if _, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, src}); err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
 	if want := p.MD5(); want != nil && !bytes.Equal(h.Sum(nil), want) {
 		return partsError(s.String(), key, errPayloadMismatch)
@@ -125,16 +125,16 @@ func (s *fileStore) Put(ctx context.Context, key string, p Payload) (err error) 
 	// CreateTemp makes 0600 files; objects should be readable like any
 	// other file the user copies into the folder.
 	if err := tmp.Chmod(0o644); err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
 	return nil
 }
@@ -149,7 +149,7 @@ func (s *fileStore) Open(ctx context.Context, key string) (io.ReadCloser, error)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, s.error("open", key, err)
+		return nil, s.wrapErr("open", key, err)
 	}
 	return f, nil
 }
@@ -160,7 +160,7 @@ func (s *fileStore) List(ctx context.Context, fn func(ObjectInfo) error) error {
 	}
 	return filepath.WalkDir(s.root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return s.error("list", "", err)
+			return s.wrapErr("list", "", err)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -182,11 +182,11 @@ func (s *fileStore) List(ctx context.Context, fn func(ObjectInfo) error) error {
 			return nil // deleted while listing
 		}
 		if err != nil {
-			return s.error("list", "", err)
+			return s.wrapErr("list", "", err)
 		}
 		rel, err := filepath.Rel(s.root, path)
 		if err != nil {
-			return s.error("list", "", err)
+			return s.wrapErr("list", "", err)
 		}
 		return fn(ObjectInfo{Key: filepath.ToSlash(rel), Size: info.Size()})
 	})
@@ -201,7 +201,7 @@ func (s *fileStore) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return s.error("delete", key, err)
+		return s.wrapErr("delete", key, err)
 	}
 	return nil
 }
@@ -211,7 +211,7 @@ func (s *fileStore) Close() error {
 	return nil
 }
 
-func (s *fileStore) error(op, key string, err error) error {
+func (s *fileStore) wrapErr(op, key string, err error) error {
 	e := &opError{store: s.String(), op: op, key: key, cause: err}
 	var pathErr *fs.PathError
 	if errors.As(err, &pathErr) {

@@ -86,6 +86,9 @@ func uploadParts(ctx context.Context, p Payload, partSize int64, concurrency int
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return err // cancelled between parts: the hash covers only some
+	}
 	if !bytes.Equal(whole.Sum(nil), want) {
 		return errPayloadMismatch
 	}

@@ -18,9 +18,10 @@ type RetryPolicy struct {
 	MaxDelay    time.Duration // cap on one wait
 }
 
-// DefaultRetryPolicy rides out a minute or so of throttling or a restarting
-// endpoint without stalling a run on a store that is really down.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 6, BaseDelay: 250 * time.Millisecond, MaxDelay: 15 * time.Second}
+// DefaultRetryPolicy waits out up to about a minute of throttling or a
+// restarting endpoint (waits of at most 0.5, 1, 2, ... 30 s, jittered), yet
+// gives up on a store that is really down.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 8, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second}
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxAttempts <= 0 {

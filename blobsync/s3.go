@@ -82,8 +82,16 @@ func openS3Store(ctx context.Context, u *url.URL, opts Options) (Store, error) {
 	if err != nil {
 		return nil, badInput(fmt.Errorf("s3://%s: load AWS configuration: %w", u.Host, err))
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 64 // many transfers to one host; the default 2 would churn connections
+	// Ask for credentials now: without any, the SDK would only say so deep
+	// inside the first request's error.
+	if cfg.Credentials != nil {
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			return nil, badInput(&opError{store: "s3://" + u.Host, op: "open", kind: ErrAccessDenied,
+				detail: "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or use an instance role",
+				cause:  err})
+		}
+	}
+	transport := newHTTPTransport()
 	endpoint := q.Get("endpoint")
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if endpoint != "" {
@@ -151,7 +159,7 @@ func (s *s3Store) checkBucket(ctx context.Context, create bool) error {
 	if err == nil {
 		return nil
 	}
-	err = s.error("open", "", err)
+	err = s.wrapErr("open", "", err)
 	switch {
 	case errors.Is(err, ErrNotExist) && create:
 		return s.createBucket(ctx)
@@ -174,7 +182,7 @@ func (s *s3Store) createBucket(ctx context.Context) error {
 	_, err := s.client.CreateBucket(ctx, in)
 	var owned *types.BucketAlreadyOwnedByYou
 	if err != nil && !errors.As(err, &owned) {
-		return s.error("create bucket", "", err)
+		return s.wrapErr("create bucket", "", err)
 	}
 	return nil
 }
@@ -187,7 +195,7 @@ func (s *s3Store) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	}
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)})
 	if err != nil {
-		return ObjectInfo{}, s.error("stat", key, err)
+		return ObjectInfo{}, s.wrapErr("stat", key, err)
 	}
 	return ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), MD5: headMD5(out)}, nil
 }
@@ -228,7 +236,7 @@ func (s *s3Store) Put(ctx context.Context, key string, p Payload) error {
 		Metadata:      map[string]string{s3MD5Meta: hex.EncodeToString(sum)},
 	})
 	if err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
 	return nil
 }
@@ -244,9 +252,9 @@ func (s *s3Store) putMultipart(ctx context.Context, key string, p Payload, sum [
 		Metadata: map[string]string{s3MD5Meta: hex.EncodeToString(sum)},
 	})
 	if err != nil {
-		return s.error("put", key, err)
+		return s.wrapErr("put", key, err)
 	}
-	parts, err := s.uploadParts(ctx, key, created.UploadId, p, sum)
+	parts, err := s.putParts(ctx, key, created.UploadId, p, sum)
 	if err == nil {
 		_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 			Bucket:          aws.String(s.bucket),
@@ -255,7 +263,7 @@ func (s *s3Store) putMultipart(ctx context.Context, key string, p Payload, sum [
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 		})
 		if err != nil {
-			err = s.error("put", key, err)
+			err = s.wrapErr("put", key, err)
 		}
 	}
 	if err != nil {
@@ -270,7 +278,7 @@ func (s *s3Store) putMultipart(ctx context.Context, key string, p Payload, sum [
 	return nil
 }
 
-func (s *s3Store) uploadParts(ctx context.Context, key string, uploadID *string, p Payload, sum []byte) ([]types.CompletedPart, error) {
+func (s *s3Store) putParts(ctx context.Context, key string, uploadID *string, p Payload, sum []byte) ([]types.CompletedPart, error) {
 	size := p.Size()
 	partSize := max(s.partSize, (size+s3MaxParts-1)/s3MaxParts)
 	parts := make([]types.CompletedPart, (size+partSize-1)/partSize)
@@ -286,7 +294,7 @@ func (s *s3Store) uploadParts(ctx context.Context, key string, uploadID *string,
 			ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(partMD5)),
 		})
 		if err != nil {
-			return s.error("put", key, err)
+			return s.wrapErr("put", key, err)
 		}
 		parts[i] = types.CompletedPart{ETag: out.ETag, PartNumber: number}
 		return nil
@@ -300,7 +308,7 @@ func (s *s3Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)})
 	if err != nil {
-		return nil, s.error("open", key, err)
+		return nil, s.wrapErr("open", key, err)
 	}
 	return out.Body, nil
 }
@@ -317,7 +325,7 @@ func (s *s3Store) List(ctx context.Context, fn func(ObjectInfo) error) error {
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return s.error("list", "", err)
+			return s.wrapErr("list", "", err)
 		}
 		for _, obj := range page.Contents {
 			info := ObjectInfo{Key: strings.TrimPrefix(aws.ToString(obj.Key), s.prefix), Size: aws.ToInt64(obj.Size)}
@@ -336,7 +344,7 @@ func (s *s3Store) Delete(ctx context.Context, key string) error {
 	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)})
 	var apiErr smithy.APIError
 	if err != nil && !(errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchKey") {
-		return s.error("delete", key, err)
+		return s.wrapErr("delete", key, err)
 	}
 	return nil
 }
@@ -360,9 +368,9 @@ var (
 	s3TemporaryCodes = map[string]bool{"InternalError": true, "BadDigest": true, "IncompleteBody": true}
 )
 
-// error turns an SDK error into an opError with a kind and a short detail:
+// wrapErr turns an SDK error into an opError with a kind and a short detail:
 // HTTP status, S3 error code and message, none of which hold credentials.
-func (s *s3Store) error(op, key string, err error) error {
+func (s *s3Store) wrapErr(op, key string, err error) error {
 	e := &opError{store: s.name, op: op, key: key, cause: err}
 	var status int
 	var respErr *smithyhttp.ResponseError

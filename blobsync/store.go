@@ -1,6 +1,3 @@
-// Package blobsync moves the file blobs of a Mendix backup (tree/xx/yy/<uuid>)
-// into a target file store: an S3 bucket, an Azure Blob container or a local
-// folder, all behind one small Store interface chosen by URL scheme.
 package blobsync
 
 import (

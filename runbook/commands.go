@@ -92,9 +92,13 @@ func keyLayout(p Plan) command {
 	return c
 }
 
-// workDir is the global --work-dir flag, when the plan names one.
+// defaultWorkDir is mxmigrate's --work-dir default.
+const defaultWorkDir = ".mxmigrate"
+
+// workDir is the global --work-dir flag, when the plan names another
+// folder than the default.
 func workDir(dir string) command {
-	if dir == "" {
+	if dir == "" || dir == defaultWorkDir {
 		return nil
 	}
 	return command{lit("--work-dir"), lit(dir)}

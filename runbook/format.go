@@ -39,7 +39,7 @@ func humanCount(n int64) string {
 	return b.String()
 }
 
-// humanDuration rounds up to what a plan can promise: whole minutes, or
+// humanDuration rounds to what an estimate can promise: whole minutes, or
 // "under a minute".
 func humanDuration(d time.Duration) string {
 	if d <= 0 {

@@ -70,7 +70,7 @@ func verifyJob(p Plan, k K8sOptions) (*batchv1.Job, error) {
 		verifyCommand(asInJob(p), jobBackupPath(p), workMount, "-"))
 }
 
-func jobBackupPath(p Plan) string { return path.Join(backupMount, path.Base(p.Backup.Name)) }
+func jobBackupPath(p Plan) string { return path.Join(backupMount, p.Backup.Name) }
 
 // asInJob is the plan as the Job's container sees it: the target URLs are
 // in the variables mxmigrate reads by itself, so no flag carries them.

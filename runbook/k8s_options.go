@@ -87,9 +87,9 @@ var imageTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 func (k K8sOptions) withDefaults(toolVersion string) (K8sOptions, error) {
 	k.Namespace = cmp.Or(k.Namespace, "default")
 	if k.Image == "" {
-		tag := strings.TrimPrefix(toolVersion, "(")
-		if !imageTag.MatchString(tag) {
-			tag = "latest"
+		tag := "latest"
+		if imageTag.MatchString(toolVersion) {
+			tag = toolVersion
 		}
 		k.Image = PlaceholderImage + ":" + tag
 	}

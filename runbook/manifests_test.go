@@ -213,15 +213,6 @@ func TestCutoverScript(t *testing.T) {
 	for _, f := range fixtures {
 		t.Run(f.name, func(t *testing.T) {
 			script := string(generated(t, f.plan(), f.k8s)["cutover.sh"])
-			bash, err := exec.LookPath("bash")
-			if err != nil {
-				t.Skip("no bash to check the syntax with")
-			}
-			cmd := exec.Command(bash, "-n")
-			cmd.Stdin = strings.NewReader(script)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("bash -n: %v\n%s", err, out)
-			}
 			// The steps must come in this order: no two versions ever run.
 			order := []string{
 				`scale_to_zero "$WORKER"`,
@@ -242,6 +233,22 @@ func TestCutoverScript(t *testing.T) {
 			for _, want := range []string{"wait --for=delete pod -l", "NS=" + shellQuote(f.k8s.Namespace) + "\n"} {
 				if !strings.Contains(script, want) {
 					t.Errorf("script lacks %q", want)
+				}
+			}
+			bash, err := exec.LookPath("bash")
+			if err != nil {
+				t.Skip("no bash to check the syntax with")
+			}
+			cmd := exec.Command(bash, "-n")
+			cmd.Stdin = strings.NewReader(script)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("bash -n: %v\n%s", err, out)
+			}
+			if shellcheck, err := exec.LookPath("shellcheck"); err == nil {
+				cmd := exec.Command(shellcheck, "-")
+				cmd.Stdin = strings.NewReader(script)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("shellcheck: %v\n%s", err, out)
 				}
 			}
 		})

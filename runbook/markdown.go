@@ -69,9 +69,6 @@ type exitLine struct {
 	Name, What string
 }
 
-// defaultWorkDir is mxmigrate's --work-dir default.
-const defaultWorkDir = ".mxmigrate"
-
 // reportFile is where the runbook's verify command writes its report.
 const reportFile = "report.json"
 
@@ -119,7 +116,7 @@ func newMarkdownView(p Plan) markdownView {
 		v.TotalRows += t.Rows
 	}
 	for _, c := range p.Checks {
-		c.Detail = RedactText(c.Detail)
+		c.Name, c.Detail = RedactText(c.Name), RedactText(c.Detail)
 		v.Checks = append(v.Checks, c)
 	}
 	return v

@@ -104,6 +104,16 @@ func TestMarkdownContent(t *testing.T) {
 			notWant: []string{"--files", "--transfers", "com.mendix.core.StorageService", "MXMIGRATE_FILES"},
 		},
 		{
+			name: "a full path as the backup name keeps only the base name",
+			plan: func() Plan {
+				p := postgresS3Plan()
+				p.Backup.Name = `C:\Users\ops\Downloads\files_and_database-fc9e126f-201811210121.tar.gz`
+				return p
+			}(),
+			want:    []string{"# Migration runbook: `files_and_database-fc9e126f-201811210121.tar.gz`"},
+			notWant: []string{"Users", "Downloads"},
+		},
+		{
 			name: "azure target with a prefix warns",
 			plan: func() Plan {
 				p := sqlServerAzurePlan()

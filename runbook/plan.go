@@ -12,7 +12,9 @@ package runbook
 
 import (
 	"fmt"
+	"path"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -156,6 +158,9 @@ func normalize(p Plan) (Plan, error) {
 	if p.Backup.Name == "" {
 		return p, fmt.Errorf("runbook: the backup has no name")
 	}
+	// Only the base name: a full path would tell the reader about the
+	// machine that ran plan, and the Job finds the file by this name.
+	p.Backup.Name = path.Base(strings.ReplaceAll(p.Backup.Name, `\`, "/"))
 	return p, nil
 }
 

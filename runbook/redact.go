@@ -35,7 +35,9 @@ func RedactURL(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), redacted)
 	}
 	u.RawQuery = redactQuery(u.RawQuery)
-	return u.String()
+	// Also catch name=value pairs the query parser does not split, such as
+	// ";password=..." in a connection-string style URL.
+	return keyValueSecret.ReplaceAllString(u.String(), "${1}${2}"+redacted)
 }
 
 // redactQuery replaces sensitive values in place, keeping the order and
@@ -82,7 +84,7 @@ func secretValues(p Plan) []string {
 			secrets = append(secrets, v)
 		}
 	}
-	texts := []string{p.Database.URL, p.Files.URL, p.Options.BackupPath}
+	texts := []string{p.Database.URL, p.Files.URL, p.Options.BackupPath, p.Backup.Name}
 	for _, c := range p.Checks {
 		texts = append(texts, c.Detail)
 	}

@@ -17,6 +17,7 @@ func TestRedactURL(t *testing.T) {
 		{"aws presigned", "https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA&X-Amz-Signature=f00", "https://b.s3.amazonaws.com/k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED"},
 		{"order and escaping kept", "s3://b/p?endpoint=http%3A%2F%2Fminio:9000&secret_key=x", "s3://b/p?endpoint=http%3A%2F%2Fminio:9000&secret_key=REDACTED"},
 		{"escaped sensitive name", "s3://b?Account%4Bey=x", "s3://b?Account%4Bey=REDACTED"},
+		{"semicolon separated", "sqlserver://sql:1433?database=app;password=hunter22", "sqlserver://sql:1433?database=app;password=REDACTED"},
 		{"nothing secret", "file:///srv/mendix/files", "file:///srv/mendix/files"},
 		{"unparseable fails closed", "postgres://u:pa%zz@db/app", "<unparseable URL REDACTED>"},
 	}

@@ -252,8 +252,11 @@ func saturate(sign int, clamp bool, fit func(int64, bool) (any, error)) (any, er
 }
 
 func asFloat64(v any) float64 {
-	if f, ok := v.(float32); ok {
+	switch f := v.(type) {
+	case float32:
 		return float64(f)
+	case float64:
+		return f
 	}
-	return v.(float64)
+	return math.NaN()
 }

@@ -55,18 +55,18 @@ func kindOf(t pgcatalog.Type) sourceKind {
 
 // builtinRules holds the default target of each PostgreSQL base type.
 var builtinRules = map[string]func(pgcatalog.Type) (Target, error){
-	"bigint":           fixed("bigint"),
-	"integer":          fixed("int"),
-	"smallint":         fixed("smallint"),
-	"boolean":          fixed("bit"),
-	"text":             fixed("nvarchar(max)"),
-	"json":             fixed("nvarchar(max)"),
-	"jsonb":            fixed("nvarchar(max)"),
-	"date":             fixed("date"),
-	"bytea":            fixed("varbinary(max)"),
-	"uuid":             fixed("uniqueidentifier"),
-	"double precision": fixed("float"),
-	"real":             fixed("real"),
+	"bigint":           fixed(Target{Name: "bigint"}),
+	"integer":          fixed(Target{Name: "int"}),
+	"smallint":         fixed(Target{Name: "smallint"}),
+	"boolean":          fixed(Target{Name: "bit"}),
+	"text":             fixed(Target{Name: "nvarchar", Length: Max}),
+	"json":             fixed(Target{Name: "nvarchar", Length: Max}),
+	"jsonb":            fixed(Target{Name: "nvarchar", Length: Max}),
+	"date":             fixed(Target{Name: "date"}),
+	"bytea":            fixed(Target{Name: "varbinary", Length: Max}),
+	"uuid":             fixed(Target{Name: "uniqueidentifier"}),
+	"double precision": fixed(Target{Name: "float"}),
+	"real":             fixed(Target{Name: "real"}),
 	"numeric":          numericRule,
 	"character varying": func(t pgcatalog.Type) (Target, error) {
 		if t.Length < 0 || t.Length > 4000 {
@@ -89,11 +89,7 @@ var builtinRules = map[string]func(pgcatalog.Type) (Target, error){
 	"time without time zone":      fractional("time"),
 }
 
-func fixed(target string) func(pgcatalog.Type) (Target, error) {
-	t, err := ParseTarget(target)
-	if err != nil {
-		panic(err) // a typo in the table above; caught by the tests
-	}
+func fixed(t Target) func(pgcatalog.Type) (Target, error) {
 	return func(pgcatalog.Type) (Target, error) { return t, nil }
 }
 

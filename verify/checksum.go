@@ -42,8 +42,8 @@ const (
 // as for Archive.ScanData). Each table is read from the target with
 // ScanTable, which must return a uuid as a string (see CanonicalValue).
 // The target is read ahead of the dump, at most jobs tables at a time, and
-// each table's rows are indexed by key (the id column, else the primary
-// key, else the whole row) while the dump catches up: the dump's rows,
+// each table's rows are indexed by key (the primary key, else the id
+// column, else the whole row) while the dump catches up: the dump's rows,
 // read once, are then checked against the index as they stream past, so
 // the backup's side of a difference is in hand when it is found. A table
 // whose contents differ is read from the target a second time to show the
@@ -241,7 +241,9 @@ func planContents(a *pgdump.Archive, rep *DBReport) ([]*tableCheck, map[int]*tab
 				primaryKeys[schema+"."+table] = cols
 			}
 		case "TABLE DATA":
-			data = append(data, e)
+			if e.HadDumper { // else the archive has no data block for it
+				data = append(data, e)
+			}
 		}
 	}
 	sortByDataOffset(data)
@@ -311,12 +313,10 @@ func (t *tableCheck) describe(definition *pgdump.Entry, primaryKey []string) err
 	return nil
 }
 
-// keyColumns picks what identifies a row: Mendix's id column, else the
-// primary key, else the whole row.
+// keyColumns picks what identifies a row: the primary key, else Mendix's
+// id column, else the whole row. Mendix's tables have their primary key on
+// id; the primary key comes first because it is sure to be unique.
 func keyColumns(position map[string]int, primaryKey []string, n int) []int {
-	if i, ok := position["id"]; ok {
-		return []int{i}
-	}
 	var key []int
 	for _, c := range primaryKey {
 		i, ok := position[c]
@@ -328,6 +328,9 @@ func keyColumns(position map[string]int, primaryKey []string, n int) []int {
 	}
 	if len(key) > 0 {
 		return key
+	}
+	if i, ok := position["id"]; ok {
+		return []int{i}
 	}
 	key = make([]int, n)
 	for i := range key {

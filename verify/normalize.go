@@ -465,7 +465,7 @@ func appendDateTimeText(dst []byte, k kind, s []byte) ([]byte, bool) {
 	if len(rest) > 0 || c.hasZone != (k == kindTimestamptz) {
 		return dst, false
 	}
-	if k == kindTimestamptz {
+	if k == kindTimestamptz && c.zone != 0 {
 		c = civilOf(c.time().UTC())
 	}
 	return appendCivil(dst, k, c), true
@@ -556,13 +556,16 @@ func appendBC(dst []byte, bc bool) []byte {
 	return dst
 }
 
+// appendPadded writes v, which is not negative, in at least width digits.
 func appendPadded(dst []byte, v, width int) []byte {
-	for w, p := 1, 10; w < width; w, p = w+1, p*10 {
-		if v < p {
-			dst = append(dst, '0')
-		}
+	var digits [20]byte
+	i := len(digits)
+	for v > 0 || len(digits)-i < width {
+		i--
+		digits[i] = byte('0' + v%10)
+		v /= 10
 	}
-	return strconv.AppendInt(dst, int64(v), 10)
+	return append(dst, digits[i:]...)
 }
 
 // parseDate reads "YYYY-MM-DD" (four or more year digits) into c.

@@ -23,15 +23,15 @@ type Report struct {
 	Version    string        `json:"version"`
 	Command    string        `json:"command"`
 	Backup     string        `json:"backup"`
-	Database   string        `json:"database,omitempty"`
-	Files      string        `json:"files,omitempty"`
+	Database   string        `json:"databaseTarget,omitempty"` // redacted URL
+	Files      string        `json:"fileStore,omitempty"`      // redacted URL
 	StartedAt  time.Time     `json:"startedAt"`
 	FinishedAt time.Time     `json:"finishedAt"`
 	OK         bool          `json:"ok"`
 	ExitCode   int           `json:"exitCode"`
 	Error      string        `json:"error,omitempty"`
 	Phases     []Phase       `json:"phases"`
-	DB         *DBReport     `json:"db,omitempty"`
+	DB         *DBReport     `json:"database,omitempty"`
 	Blobs      *FilesReport  `json:"files,omitempty"`
 	Upload     *UploadReport `json:"upload,omitempty"`
 	Anomalies  []string      `json:"anomalies,omitempty"`

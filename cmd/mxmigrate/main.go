@@ -26,7 +26,9 @@ func run() int {
 		<-ctx.Done()
 		stop()
 	}()
+	stopProfiles := startProfiles()
 	err := newRootCommand().ExecuteContext(ctx)
+	stopProfiles()
 	if err == nil {
 		return exitcode.OK
 	}

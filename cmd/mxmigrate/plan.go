@@ -119,6 +119,8 @@ container that waits for the Job, and cutover.sh with the steps in order.`,
 	f.StringVar(&k8s.Image, "k8s-image", "", "the mxmigrate image for the Job")
 	f.StringVar(&k8s.SecretName, "k8s-secret", "", "the Secret holding MXMIGRATE_DB, MXMIGRATE_FILES and store credentials (default APP-mxmigrate)")
 	f.StringVar(&k8s.BackupClaim, "k8s-backup-claim", "", "the PersistentVolumeClaim holding the backup (default APP-mxmigrate-backup)")
+	f.StringVar(&k8s.FilesClaim, "k8s-files-claim", "", "the PersistentVolumeClaim mounted at a file:// target's folder")
+	f.StringVar(&k8s.WorkClaim, "k8s-work-claim", "", "a PersistentVolumeClaim for the work folder (default: an emptyDir sized from the dump)")
 	f.StringVar(&k8s.LeaderDeployment, "k8s-leader", "", "the leader Deployment (default APP)")
 	f.StringVar(&k8s.WorkerDeployment, "k8s-workers", "", "the worker Deployment, if the app has one")
 	f.StringVar(&k8s.AppImage, "k8s-app-image", "", "the new version of the app's image")

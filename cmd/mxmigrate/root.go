@@ -18,7 +18,7 @@ import (
 
 	// Targets and stores register themselves by URL scheme.
 	_ "github.com/mxmigrate/mxmigrate/dbcopy/postgres"
-	// _ "github.com/mxmigrate/mxmigrate/dbcopy/sqlserver"
+	_ "github.com/mxmigrate/mxmigrate/dbcopy/sqlserver"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

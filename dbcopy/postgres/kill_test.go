@@ -96,8 +96,11 @@ func TestKillDuringDataThenResume(t *testing.T) {
 	}
 	// The hazard the resume must handle: pg_restore died with the child,
 	// but its worker's COPY is still queued on the server.
-	if left := restoreSessions(t, target); !slices.Equal(left, orphans) {
-		t.Fatalf("after the kill, pg_restore sessions %v, want the blocked worker's %v", left, orphans)
+	left := restoreSessions(t, target)
+	for _, pid := range orphans {
+		if !slices.Contains(left, pid) {
+			t.Fatalf("after the kill, pg_restore sessions %v lack the blocked worker's %d", left, pid)
+		}
 	}
 
 	resumed := make(chan error, 1)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -41,11 +40,14 @@ func (t *Target) Load(ctx context.Context, src *dbcopy.Source, opts dbcopy.Optio
 // loadUntil is Load stopping before phase until, so that tests can leave a
 // target exactly where a run in that phase would be.
 func (t *Target) loadUntil(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options, until string) error {
-	if !t.holdsLock() {
-		return errors.New("postgres target: Load called without the migration lock (call Lock first)")
+	if err := t.checkLock(ctx); err != nil {
+		return err
 	}
 	if opts.Jobs <= 0 {
 		opts.Jobs = t.opts.Jobs
+	}
+	if opts.Log != nil {
+		t.log = opts.Log
 	}
 	if opts.Progress == nil {
 		opts.Progress = t.opts.Progress
@@ -89,6 +91,9 @@ func (l *loader) run(ctx context.Context, until string) error {
 	}
 	started := time.Now()
 	for phase != until && phase != phaseDone {
+		if err := l.t.checkLock(ctx); err != nil {
+			return err
+		}
 		t0 := time.Now()
 		if err := l.runPhase(ctx, phase); err != nil {
 			return err

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 )
@@ -166,12 +168,15 @@ func TestRestoreTooOldIsBadInput(t *testing.T) {
 func TestCancelStopsPgRestore(t *testing.T) {
 	f := sourceFixture(t)
 	target := newDatabase(t)
-	rewindTo(t, target, phaseData, nil)
+	loadUntil(t, target, phaseData)
 	blocker := blockTable(t, target, "myfirstmodule$bulk")
 
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	tg := openTarget(t, target, dbcopy.Options{Jobs: 2})
+	// The server trusts loopback, so this password is unused: it is there
+	// to be looked for on pg_restore's command line.
+	withPassword := strings.Replace(target, "mxmigrate@", "mxmigrate:s3cret-cancel@", 1)
+	tg := openTarget(t, withPassword, dbcopy.Options{Jobs: 2})
 	unlock, err := tg.Lock(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +191,7 @@ func TestCancelStopsPgRestore(t *testing.T) {
 		t.Fatal("no pg_restore process found while it was blocked")
 	}
 	for pid, cmdline := range procs {
-		if strings.Contains(cmdline, "s3cret") || strings.Contains(cmdline, "password") {
+		if strings.Contains(cmdline, "s3cret-cancel") || strings.Contains(cmdline, "password") {
 			t.Errorf("pg_restore %d has a password on its command line: %q", pid, cmdline)
 		}
 	}
@@ -228,4 +233,31 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("gave up waiting for %s", what)
+}
+
+func TestPgRestoreErrorsAreQuoted(t *testing.T) {
+	f := sourceFixture(t)
+	target := newDatabase(t)
+	// An index squatting on a constraint's name: post-data cannot add the
+	// constraint.
+	rewindTo(t, target, phasePostData, func(conn *pgx.Conn) {
+		mustExec(t, conn,
+			`ALTER TABLE public."myfirstmodule$order" DROP CONSTRAINT "uq_myfirstmodule$order_order"`,
+			`CREATE INDEX "uq_myfirstmodule$order_order" ON public."myfirstmodule$bulk" (payload)`)
+	})
+	withPassword := strings.Replace(target, "mxmigrate@", "mxmigrate:s3cret-err@", 1)
+	_, err := migrate(testCtx(t), openTarget(t, withPassword, dbcopy.Options{}), f.src, dbcopy.Options{}, 0)
+	if err == nil {
+		t.Fatal("the load succeeded despite the conflict")
+	}
+	want := []string{"pg_restore (post-data)", `relation "uq_myfirstmodule$order_order" already exists`, "Command was: ALTER TABLE"}
+	if exitcode.Of(err) != exitcode.Failure || !containsAll(err.Error(), want...) {
+		t.Errorf("error %q (code %d), want one quoting %q", err, exitcode.Of(err), want)
+	}
+	if strings.Contains(err.Error(), "s3cret-err") || strings.Contains(err.Error(), "application_name") {
+		t.Errorf("the error shows the connection string: %v", err)
+	}
+	if phase, _ := stateOf(t, target); phase != phasePostData {
+		t.Errorf("state after a failed post-data = %q", phase)
+	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"sync"
@@ -42,51 +43,73 @@ func (t *Target) Lock(ctx context.Context, wait time.Duration) (unlock func(), e
 		return nil, err
 	}
 	key := lockKey(t.database())
-	deadline := time.Now().Add(wait)
-	delay := lockFirstDelay
-	for {
-		var got bool
-		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
-			closeQuietly(conn)
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("take the migration lock on %s: %w", t, err)
-		}
-		if got {
-			break
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			holder := lockHolder(ctx, conn, key)
-			closeQuietly(conn)
-			return nil, exitcode.With(exitcode.LockHeld, fmt.Errorf("another migration holds the lock on %s%s", t, holder))
-		}
-		select {
-		case <-ctx.Done():
-			closeQuietly(conn)
-			return nil, ctx.Err()
-		case <-time.After(min(delay, left)):
-		}
-		delay = min(2*delay, lockMaxDelay)
+	if err := t.acquire(ctx, conn, key, wait); err != nil {
+		closeQuietly(conn)
+		return nil, err
 	}
 	t.log.Info("took the migration lock", "target", t.String())
 
 	release := sync.OnceFunc(func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
 		if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
 			t.log.Warn("release the migration lock (closing its connection releases it too)", "err", err)
 		}
 		_ = conn.Close(ctx)
-		t.mu.Lock()
 		t.lockConn, t.unlock = nil, nil
-		t.mu.Unlock()
 	})
 	t.mu.Lock()
 	t.lockConn, t.unlock = conn, release
 	t.mu.Unlock()
 	return release, nil
+}
+
+// acquire polls pg_try_advisory_lock until it succeeds or wait has passed.
+func (t *Target) acquire(ctx context.Context, conn *pgx.Conn, key int64, wait time.Duration) error {
+	// The lock lives as long as this connection: a role's
+	// idle_session_timeout (PostgreSQL 14+) must not end it between phases.
+	if _, err := conn.Exec(ctx, `SELECT set_config('idle_session_timeout', '0', false)
+WHERE current_setting('server_version_num')::int >= 140000`); err != nil {
+		return interrupted(ctx, fmt.Errorf("prepare the lock connection to %s: %w", t, err))
+	}
+	deadline := time.Now().Add(wait)
+	delay := lockFirstDelay
+	for {
+		var got bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
+			return interrupted(ctx, fmt.Errorf("take the migration lock on %s: %w", t, err))
+		}
+		if got {
+			return nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return exitcode.With(exitcode.LockHeld, fmt.Errorf("another migration holds the lock on %s%s", t, lockHolder(ctx, conn, key)))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(delay, left)):
+		}
+		delay = min(2*delay, lockMaxDelay)
+	}
+}
+
+// checkLock fails when the lock's connection is gone (a server restart, a
+// terminated session): another run could then take the lock, so the load
+// must stop rather than go on unprotected.
+func (t *Target) checkLock(ctx context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.lockConn == nil {
+		return errors.New("postgres target: Load called without the migration lock (call Lock first)")
+	}
+	if err := t.lockConn.Ping(ctx); err != nil {
+		return interrupted(ctx, fmt.Errorf("lost the migration lock on %s (its connection failed: %v): run again to resume", t, err))
+	}
+	return nil
 }
 
 // lockHolder describes the session holding the lock, for the error message.
@@ -106,11 +129,4 @@ LIMIT 1`, uint32(ukey>>32), uint32(ukey)).Scan(&pid, &app, &since)
 		return ""
 	}
 	return fmt.Sprintf(" (server process %d, application %q, connected since %s)", pid, app, since)
-}
-
-// holdsLock says whether Lock succeeded and unlock has not been called.
-func (t *Target) holdsLock() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.lockConn != nil
 }

@@ -151,3 +151,34 @@ func countSessions(t *testing.T, target, app string) int {
 	}
 	return n
 }
+
+func TestLoadStopsWhenTheLockIsLost(t *testing.T) {
+	f := sourceFixture(t)
+	ctx := testCtx(t)
+	target := newDatabase(t)
+	tg := openTarget(t, target, dbcopy.Options{})
+	if _, err := tg.Lock(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	pid := tg.lockConn.PgConn().PID()
+	execSQL(t, target, fmt.Sprintf("SELECT pg_terminate_backend(%d)", pid))
+	waitUntil(t, "the lock's session to end", func() bool { return !sessionAlive(t, target, pid) })
+	err := tg.Load(ctx, f.src, dbcopy.Options{})
+	if err == nil || !strings.Contains(err.Error(), "lost the migration lock") {
+		t.Fatalf("Load without a live lock = %v, want a refusal", err)
+	}
+	if phase, _ := stateOf(t, target); phase != "" {
+		t.Errorf("Load wrote state %q without the lock", phase)
+	}
+}
+
+func sessionAlive(t *testing.T, target string, pid uint32) bool {
+	t.Helper()
+	conn := sqlConn(t, target)
+	defer closeQuietly(conn)
+	var alive bool
+	if err := conn.QueryRow(testCtx(t), "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)", int64(pid)).Scan(&alive); err != nil {
+		t.Fatal(err)
+	}
+	return alive
+}

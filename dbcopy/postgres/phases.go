@@ -41,16 +41,15 @@ func existingSchemas(ctx context.Context, l *loader) (map[string]bool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list schemas: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list schemas: %w", err)
+	}
+	out := make(map[string]bool, len(names))
+	for _, name := range names {
 		out[name] = true
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // data loads the tables that are not complete yet. A table is complete

@@ -46,10 +46,6 @@ var _ dbcopy.Target = (*Target)(nil)
 // Open parses the URL and prepares connections; it connects to nothing, so
 // that Preflight can report an unreachable server as a check.
 func Open(_ context.Context, u *url.URL, opts dbcopy.Options) (dbcopy.Target, error) {
-	return open(u, opts)
-}
-
-func open(u *url.URL, opts dbcopy.Options) (*Target, error) {
 	if u.Path == "" || u.Path == "/" {
 		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--db %s: name the database (postgres://user@host:5432/DB)", dbcopy.Redact(u)))
 	}

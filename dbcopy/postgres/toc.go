@@ -36,11 +36,12 @@ var multiWordDescs = []string{
 
 // parseTOCLine parses one list line; ok is false for comments and blanks.
 func parseTOCLine(line string) (item tocItem, ok bool, err error) {
-	trimmed := strings.TrimSpace(line)
-	if trimmed == "" || strings.HasPrefix(trimmed, ";") {
+	// Keep trailing spaces: an empty owner leaves the line ending in one.
+	text := strings.TrimLeft(strings.TrimRight(line, "\r\n"), " \t")
+	if strings.TrimSpace(text) == "" || strings.HasPrefix(text, ";") {
 		return tocItem{}, false, nil
 	}
-	idText, rest, found := strings.Cut(trimmed, ";")
+	idText, rest, found := strings.Cut(text, ";")
 	id, convErr := strconv.Atoi(strings.TrimSpace(idText))
 	if !found || convErr != nil {
 		return tocItem{}, false, fmt.Errorf("unexpected pg_restore -l line %q", line)

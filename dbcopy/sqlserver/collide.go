@@ -41,7 +41,7 @@ const (
 
 // keyChecks lists the keys of the plan that a collation can break: those
 // with a text column, and unique constraints with a nullable column.
-func keyChecks(p *Plan) []keyCheck {
+func keyChecks(p *loadPlan) []keyCheck {
 	var checks []keyCheck
 	for _, t := range p.Tables {
 		text := map[string]bool{}

@@ -27,7 +27,7 @@ const (
 
 // copyTables copies every table not done yet, opts.Jobs at a time,
 // largest first so the last ones to finish are small.
-func (t *target) copyTables(ctx context.Context, p *prepared, src *dbcopy.Source, progress dbcopy.Progress) error {
+func (t *target) copyTables(ctx context.Context, p *prepared, src *dbcopy.Source, jobs int, progress dbcopy.Progress) error {
 	statuses, err := tableStatuses(ctx, t.db, t.schema)
 	if err != nil {
 		return err
@@ -48,7 +48,7 @@ func (t *target) copyTables(ctx context.Context, p *prepared, src *dbcopy.Source
 	sort.SliceStable(todo, func(i, j int) bool { return rows[todo[i].Source.Name] > rows[todo[j].Source.Name] })
 	progress.Phase("data", total)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(jobs(t.opts))
+	g.SetLimit(jobs)
 	for _, pt := range todo {
 		g.Go(func() error { return t.copyTable(gctx, p, pt, progress) })
 	}
@@ -117,7 +117,9 @@ func streamTable(ctx context.Context, conn *pgx.Conn, schema string, m *typemap.
 	dst := make([]any, len(m.Columns))
 	var total int64
 	for {
-		rows, err := tx.Query(ctx, fetch)
+		// Described each time: the same FETCH text reads other tables
+		// on a reused connection, and a cached description would not fit.
+		rows, err := tx.Query(ctx, fetch, pgx.QueryExecModeDescribeExec)
 		if err != nil {
 			return total, err
 		}

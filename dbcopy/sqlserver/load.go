@@ -22,6 +22,14 @@ func (t *target) Load(ctx context.Context, src *dbcopy.Source, opts dbcopy.Optio
 	if progress == nil {
 		progress = noProgress{}
 	}
+	st, err := readState(ctx, t.db, t.schema)
+	if err != nil {
+		return err
+	}
+	if st.Fingerprint == src.Fingerprint && st.Status == statusDone {
+		t.loaded = true
+		return nil
+	}
 	p, err := t.prepare(ctx, src, opts)
 	if err != nil {
 		return err
@@ -31,14 +39,6 @@ func (t *target) Load(ctx context.Context, src *dbcopy.Source, opts dbcopy.Optio
 	}
 	if len(p.collisions) > 0 {
 		return exitcode.With(exitcode.PreflightRefused, errors.New(describeCollisions(p.collation, p.collisions)))
-	}
-	st, err := readState(ctx, t.db, t.schema)
-	if err != nil {
-		return err
-	}
-	if st.Fingerprint == src.Fingerprint && st.Status == statusDone {
-		t.loaded = true
-		return nil
 	}
 	if st.Fingerprint != src.Fingerprint || st.Status != statusLoading {
 		if err := t.startFresh(ctx, src, opts); err != nil {
@@ -52,7 +52,7 @@ func (t *target) Load(ctx context.Context, src *dbcopy.Source, opts dbcopy.Optio
 	if err := t.createTables(ctx, p.plan, progress); err != nil {
 		return err
 	}
-	if err := t.copyTables(ctx, p, src, progress); err != nil {
+	if err := t.copyTables(ctx, p, src, jobs(opts), progress); err != nil {
 		return err
 	}
 	progress.Phase("keys", int64(len(p.plan.Keys)))
@@ -89,7 +89,7 @@ func (t *target) startFresh(ctx context.Context, src *dbcopy.Source, opts dbcopy
 	return beginLoad(ctx, t.db, t.schema, src.Fingerprint)
 }
 
-func (t *target) createTables(ctx context.Context, plan *Plan, progress dbcopy.Progress) error {
+func (t *target) createTables(ctx context.Context, plan *loadPlan, progress dbcopy.Progress) error {
 	// CREATE SCHEMA must run alone in its batch: EXEC gives it one.
 	if _, err := t.db.ExecContext(ctx, `IF SCHEMA_ID(@p1) IS NULL BEGIN
 DECLARE @create nvarchar(400) = N'CREATE SCHEMA ' + QUOTENAME(@p1); EXEC (@create) END`, t.schema); err != nil {

@@ -9,9 +9,9 @@ import (
 	"github.com/mxmigrate/mxmigrate/typemap"
 )
 
-// Plan is everything a load will create, worked out from the staging
+// loadPlan is everything a load will create, worked out from the staging
 // catalog and the type rules before anything is written.
-type Plan struct {
+type loadPlan struct {
 	Schema string
 	Tables []*plannedTable
 	// Keys are created after the data, in this order: primary keys,
@@ -46,8 +46,8 @@ const (
 
 // newPlan maps src into schema with the rules of m. It never fails: what
 // cannot be converted is listed in Problems or Warnings.
-func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *Plan {
-	p := &Plan{Schema: schema}
+func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan {
+	p := &loadPlan{Schema: schema}
 	for _, key := range m.UnknownColumns(src) {
 		p.Problems = append(p.Problems, fmt.Sprintf("type rule for column %q: no such column in the backup", key))
 	}
@@ -128,7 +128,7 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *Plan {
 // for plain indexes) a key that SQL Server cannot build: a (max) column
 // cannot be a key column, and a key may be too long for some rows. It
 // returns true when the object must be left out.
-func (p *Plan) checkKey(table, kind, name string, cols []string, targets map[string]typemap.Column, limit int) bool {
+func (p *loadPlan) checkKey(table, kind, name string, cols []string, targets map[string]typemap.Column, limit int) bool {
 	bytes := 0
 	for _, col := range cols {
 		c, ok := targets[col]
@@ -172,7 +172,7 @@ var fixedBytes = map[string]int{
 
 // Script is the plan's DDL as one T-SQL script, for review and the golden
 // test.
-func (p *Plan) Script() string {
+func (p *loadPlan) Script() string {
 	var b strings.Builder
 	b.WriteString("-- tables\n")
 	for _, t := range p.Tables {
@@ -194,13 +194,4 @@ func (p *Plan) Script() string {
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-func (p *Plan) table(name string) *plannedTable {
-	for _, t := range p.Tables {
-		if t.Source.Name == name {
-			return t
-		}
-	}
-	return nil
 }

@@ -15,7 +15,7 @@ import (
 type prepared struct {
 	stage      *staging
 	catalog    *pgcatalog.Schema
-	plan       *Plan
+	plan       *loadPlan
 	collation  collation
 	collisions []collision
 }

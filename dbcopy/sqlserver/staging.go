@@ -61,7 +61,8 @@ func openStaging(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options, j
 		}
 	}
 	if err := s.restore(ctx, src, binDir, jobs); err != nil {
-		s.close(context.Background(), true)
+		// Never drop data here: the refusal may be about tables that are not ours.
+		s.close(context.Background(), false)
 		return nil, err
 	}
 	return s, nil
@@ -149,9 +150,13 @@ WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'S', 'v', 'm')`, s.schema).Scan
 		return false, fmt.Errorf("inspect the staging database: %w", err)
 	}
 	marker := pgx.Identifier{markerSchema, "restore"}.Sanitize()
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{markerSchema}.Sanitize()+`;
-CREATE TABLE IF NOT EXISTS `+marker+` (schema_name text PRIMARY KEY, fingerprint text NOT NULL, done boolean NOT NULL)`); err != nil {
-		return false, fmt.Errorf("prepare the staging database: %w", err)
+	for _, stmt := range []string{
+		`CREATE SCHEMA IF NOT EXISTS ` + pgx.Identifier{markerSchema}.Sanitize(),
+		`CREATE TABLE IF NOT EXISTS ` + marker + ` (schema_name text PRIMARY KEY, fingerprint text NOT NULL, done boolean NOT NULL)`,
+	} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return false, fmt.Errorf("prepare the staging database: %w", err)
+		}
 	}
 	var recorded string
 	var done bool
@@ -167,11 +172,23 @@ CREATE TABLE IF NOT EXISTS `+marker+` (schema_name text PRIMARY KEY, fingerprint
 	case tables > 0 && !ours:
 		return false, exitcode.With(exitcode.PreflightRefused, fmt.Errorf("--staging: schema %q of the staging database already has objects that mxmigrate did not restore: give an empty database", s.schema))
 	}
-	schema := pgx.Identifier{s.schema}.Sanitize()
-	_, err = conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE; CREATE SCHEMA `+schema+`;
-INSERT INTO `+marker+` (schema_name, fingerprint, done) VALUES ($1, $2, false)
+	if err := recreateSchema(ctx, conn, s.schema); err != nil {
+		return false, err
+	}
+	_, err = conn.Exec(ctx, `INSERT INTO `+marker+` (schema_name, fingerprint, done) VALUES ($1, $2, false)
 ON CONFLICT (schema_name) DO UPDATE SET fingerprint = excluded.fingerprint, done = false`, s.schema, fingerprint)
 	return false, err
+}
+
+// recreateSchema empties a schema of the staging database.
+func recreateSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
+	quoted := pgx.Identifier{schema}.Sanitize()
+	for _, stmt := range []string{"DROP SCHEMA IF EXISTS " + quoted + " CASCADE", "CREATE SCHEMA " + quoted} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("reset schema %s of the staging database: %w", quoted, err)
+		}
+	}
+	return nil
 }
 
 // runRestore runs pg_restore. A password travels in PGPASSWORD, not on the
@@ -214,9 +231,8 @@ func (s *staging) close(ctx context.Context, dropData bool) error {
 			return err
 		}
 		defer conn.Close(ctx)
-		schema := pgx.Identifier{s.schema}.Sanitize()
-		_, err = conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE; CREATE SCHEMA `+schema+`;
-DELETE FROM `+pgx.Identifier{markerSchema, "restore"}.Sanitize()+` WHERE schema_name = $1`, s.schema)
+		errs = append(errs, recreateSchema(ctx, conn, s.schema))
+		_, err = conn.Exec(ctx, `DELETE FROM `+pgx.Identifier{markerSchema, "restore"}.Sanitize()+` WHERE schema_name = $1`, s.schema)
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

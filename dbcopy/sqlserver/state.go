@@ -14,25 +14,28 @@ const (
 	statusCopying = "copying"
 )
 
-// createStateSQL makes the state tables unless they exist. CREATE SCHEMA
-// must be alone in its batch, hence EXEC.
-const createStateSQL = `IF SCHEMA_ID(N'mxmigrate') IS NULL EXEC(N'CREATE SCHEMA [mxmigrate]');
-IF OBJECT_ID(N'[mxmigrate].[load]', N'U') IS NULL
+// createStateSQL makes the state schema and tables unless they exist, one
+// batch each: CREATE SCHEMA must be alone in its batch (hence EXEC), and
+// the tables' batch must not be compiled before their schema exists.
+var createStateSQL = []string{
+	`IF SCHEMA_ID(N'mxmigrate') IS NULL EXEC(N'CREATE SCHEMA [mxmigrate]')`,
+	`IF OBJECT_ID(N'[mxmigrate].[load]', N'U') IS NULL
 CREATE TABLE [mxmigrate].[load] (
     [target_schema] nvarchar(128) NOT NULL PRIMARY KEY,
     [fingerprint] nvarchar(400) NOT NULL,
     [status] nvarchar(20) NOT NULL,
     [started_at] datetime2(0) NOT NULL,
     [finished_at] datetime2(0) NULL
-);
-IF OBJECT_ID(N'[mxmigrate].[load_table]', N'U') IS NULL
+)`,
+	`IF OBJECT_ID(N'[mxmigrate].[load_table]', N'U') IS NULL
 CREATE TABLE [mxmigrate].[load_table] (
     [target_schema] nvarchar(128) NOT NULL,
     [table_name] nvarchar(128) NOT NULL,
     [status] nvarchar(20) NOT NULL,
     [rows_copied] bigint NOT NULL,
     PRIMARY KEY ([target_schema], [table_name])
-);`
+)`,
+}
 
 // loadState is what an earlier run recorded for the target schema.
 type loadState struct {
@@ -56,8 +59,10 @@ ELSE SELECT N'', N'' WHERE 1 = 0`, schema).Scan(&st.Fingerprint, &st.Status)
 
 // beginLoad records a fresh load of fingerprint, forgetting earlier ones.
 func beginLoad(ctx context.Context, db *sql.DB, schema, fingerprint string) error {
-	if _, err := db.ExecContext(ctx, createStateSQL); err != nil {
-		return fmt.Errorf("create the state tables in [mxmigrate]: %w", err)
+	for _, stmt := range createStateSQL {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("create the state tables in [mxmigrate]: %w", err)
+		}
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

@@ -1,11 +1,28 @@
-// Package sqlserver is the SQL Server (and Azure SQL) target of dbcopy.
+// Package sqlserver is the SQL Server (and Azure SQL) target of dbcopy,
+// registered for sqlserver:// and azuresql:// URLs
+// (sqlserver://USER:PASS@HOST:PORT?database=DB).
 //
 // SQL Server cannot restore a pg_dump archive, so a load restores it into
-// a staging PostgreSQL first (a throwaway cluster, or the database that
-// --staging names), reads the schema from its catalog (pgcatalog), maps
-// the types (typemap) and copies table by table: tables, then data in
-// bulk, then keys, indexes and sequences. State kept in the target's
-// [mxmigrate] schema lets a killed load resume.
+// a staging PostgreSQL first: a throwaway cluster under Options.WorkDir,
+// removed at the end, or the scratch database Options.Staging names
+// (mxmigrate only replaces a schema there that it restored itself, and
+// reuses a complete restore of the same backup). It reads the schema from
+// the staging catalog (pgcatalog), maps the types (typemap) and loads in
+// phases: tables, data (bulk copy, Options.Jobs tables at a time), primary
+// keys, unique constraints, indexes, foreign keys, sequences.
+//
+// Rails: the target schema must be empty unless IfExists is "drop"; other
+// sessions on the database refuse the load unless AllowConnected; an
+// exclusive session-owned sp_getapplock serialises runs; unique keys that
+// the database's collation would merge (case, accents, trailing spaces)
+// refuse the load before anything is written. Progress is kept in the
+// [mxmigrate] schema of the target database ([load], [load_table]): a
+// killed load resumes, recopying (after TRUNCATE) only the tables it had
+// not finished and creating only the objects that are missing; a complete
+// load of the same backup is not repeated.
+//
+// Limits: Azure AD sign-in is not supported (use SQL authentication);
+// Inventory needs SQL Server 2017 or later (sys.sequences.last_used_value).
 package sqlserver
 
 import (

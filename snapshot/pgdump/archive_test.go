@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 
@@ -539,6 +540,44 @@ func TestScanDataCallback(t *testing.T) {
 			t.Errorf("Read after the scan = %d, %v", n, err)
 		}
 	})
+}
+
+// TestOpenDataConcurrently opens every table from several goroutines of
+// an archive without offsets, so that they race to scan for the blocks.
+func TestOpenDataConcurrently(t *testing.T) {
+	raw := (&testArchive{minor: 16, compression: CompressionZstd, noOffsets: true, entries: sampleEntries()}).bytes(t)
+	path := filepath.Join(t.TempDir(), "db.backup")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(sampleRows))
+	for range 4 {
+		for id, want := range sampleRows {
+			wg.Go(func() {
+				e, _ := f.Lookup(id)
+				rc, err := f.OpenData(context.Background(), e)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer rc.Close()
+				if n, err := CountRows(context.Background(), rc); err != nil || n != want {
+					errs <- fmt.Errorf("dump ID %d: %d rows, %v; want %d", id, n, err, want)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
 
 // TestOpenDataChecksTheOffset points one entry's recorded offset at

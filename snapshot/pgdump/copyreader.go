@@ -18,16 +18,21 @@ type Field struct {
 // pg_dump stores): one row per line, columns separated by tabs, `\N` for
 // NULL, and backslash escapes \b \f \n \r \t \v \\, \NNN (octal) and \xHH
 // (hex); any other escaped character stands for itself. It decodes the
-// way PostgreSQL's COPY FROM does.
+// way PostgreSQL's COPY FROM does, except that a backslash right before a
+// raw newline, which COPY TO never writes and COPY FROM would take as an
+// escaped newline, is an error here, just as CountRows would count the
+// line as two.
 type CopyReader struct {
 	r      *bufio.Reader
 	long   []byte  // a line longer than r's buffer, assembled here
 	values []byte  // the current row's decoded values, back to back
 	fields []Field // the current row
-	line   int64   // number of the current line, from 1
-	pos    int64   // stream offset of the current line
-	next   int64   // stream offset of the next line
-	err    error   // sticky: io.EOF or the first failure
+	// fieldStart is where the field being decoded begins in values.
+	fieldStart int
+	line       int64 // number of the current line, from 1
+	pos        int64 // stream offset of the current line
+	next       int64 // stream offset of the next line
+	err        error // sticky: io.EOF or the first failure
 }
 
 // NewCopyReader returns a CopyReader that reads COPY text from r.
@@ -104,34 +109,38 @@ func (c *CopyReader) decode(line []byte) {
 	// fields point into it.
 	c.values = slices.Grow(c.values[:0], len(line))
 	c.fields = c.fields[:0]
-	fieldStart, rawStart := 0, 0
-	endField := func(rawEnd int) {
-		if rawEnd-rawStart == 2 && line[rawStart] == '\\' && line[rawStart+1] == 'N' {
-			c.fields = append(c.fields, Field{Null: true})
-		} else {
-			c.fields = append(c.fields, Field{Value: c.values[fieldStart:len(c.values):len(c.values)]})
-		}
-		fieldStart = len(c.values)
-	}
+	c.fieldStart = 0
+	rawStart, run := 0, 0 // where the field's raw text and the pending plain run begin
 	for i := 0; i < len(line); {
-		j := bytes.IndexAny(line[i:], "\t\\")
-		if j < 0 {
-			c.values = append(c.values, line[i:]...)
-			break
-		}
-		c.values = append(c.values, line[i:i+j]...)
-		i += j
-		if line[i] == '\t' {
-			endField(i)
+		switch line[i] {
+		case '\t':
+			c.values = append(c.values, line[run:i]...)
+			c.endField(line[rawStart:i])
 			i++
-			rawStart = i
-			continue
+			rawStart, run = i, i
+		case '\\':
+			c.values = append(c.values, line[run:i]...)
+			var b byte
+			b, i = unescape(line, i+1)
+			c.values = append(c.values, b)
+			run = i
+		default:
+			i++
 		}
-		var b byte
-		b, i = unescape(line, i+1)
-		c.values = append(c.values, b)
 	}
-	endField(len(line))
+	c.values = append(c.values, line[run:]...)
+	c.endField(line[rawStart:])
+}
+
+// endField adds the field whose raw text is raw and whose decoded bytes
+// are those decoded since the previous field.
+func (c *CopyReader) endField(raw []byte) {
+	if len(raw) == 2 && raw[0] == '\\' && raw[1] == 'N' {
+		c.fields = append(c.fields, Field{Null: true})
+	} else {
+		c.fields = append(c.fields, Field{Value: c.values[c.fieldStart:len(c.values):len(c.values)]})
+	}
+	c.fieldStart = len(c.values)
 }
 
 // unescape decodes the escape whose backslash precedes line[i] and returns

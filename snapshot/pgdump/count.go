@@ -31,7 +31,7 @@ func CountRows(ctx context.Context, data io.Reader) (int64, error) {
 	defer countBuffers.Put(bp)
 	buf := *bp
 	c := rowCounter{lineStart: true}
-	keep := 0
+	keep, empty := 0, 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return c.rows, err
@@ -40,6 +40,12 @@ func CountRows(ctx context.Context, data io.Reader) (int64, error) {
 		eof := err == io.EOF
 		if err != nil && !eof {
 			return c.rows, err
+		}
+		// Like bufio, give up on a reader that keeps returning nothing.
+		if empty = empty + 1; n > 0 || eof {
+			empty = 0
+		} else if empty >= 100 {
+			return c.rows, io.ErrNoProgress
 		}
 		b := buf[:keep+n]
 		carry, end, ferr := c.feed(b, eof)

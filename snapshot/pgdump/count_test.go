@@ -79,12 +79,20 @@ func TestCountRowsErrors(t *testing.T) {
 	if _, err := CountRows(context.Background(), iotest.ErrReader(boom)); !errors.Is(err, boom) {
 		t.Errorf("read error: got %v", err)
 	}
+	if _, err := CountRows(context.Background(), stuckReader{}); !errors.Is(err, io.ErrNoProgress) {
+		t.Errorf("reader that returns nothing: got %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := CountRows(ctx, strings.NewReader("1\n")); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: got %v", err)
 	}
 }
+
+// stuckReader returns no bytes and no error, forever.
+type stuckReader struct{}
+
+func (stuckReader) Read([]byte) (int, error) { return 0, nil }
 
 // TestCountRowsAllocations: the allocations of CountRows must not grow
 // with the number of rows.

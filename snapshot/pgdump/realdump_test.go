@@ -1,7 +1,9 @@
 package pgdump
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -508,6 +510,64 @@ func TestTestdataArchives(t *testing.T) {
 			if want := golden[name]; len(want) == 0 || !reflect.DeepEqual(got, want) {
 				t.Errorf("counts = %v, want %v", got, want)
 			}
+			t.Run("inside a backup tar.gz", func(t *testing.T) {
+				tr := tar.NewReader(mendixBackupTarGz(t, raw))
+				for {
+					hdr, err := tr.Next()
+					if err != nil {
+						t.Fatalf("no db/db.backup: %v", err)
+					}
+					if hdr.Name == "db/db.backup" {
+						break
+					}
+				}
+				a, err := ReadTOC(tr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				counts, err := a.CountAllRows(context.Background(), tr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(counts) != len(golden[name]) {
+					t.Errorf("counted %d tables, want %d", len(counts), len(golden[name]))
+				}
+				for id, n := range counts {
+					if e, _ := a.Lookup(id); golden[name][e.Tag] != n {
+						t.Errorf("%s: %d rows, want %d", e.Tag, n, golden[name][e.Tag])
+					}
+				}
+			})
 		})
 	}
+}
+
+// mendixBackupTarGz lays out a Mendix full-snapshot backup around dump, as
+// a stream that cannot seek.
+func mendixBackupTarGz(t *testing.T, dump []byte) io.Reader {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{".metadata", []byte(`{"duration":"0","dumpSize":"94769","modelVersion":"1.0.0.40"}`)},
+		{"db/db.backup", dump},
+		{"tree/0b/1e/0b1e5b43-6f1c-4b0e-9a3c-1d2e3f405162", []byte("%PDF-1.4")},
+	}
+	for _, f := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.data))}); err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, tw, f.data)
+	}
+	mustClose(t, tw)
+	mustClose(t, gz)
+	zr, err := gzip.NewReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zr
 }

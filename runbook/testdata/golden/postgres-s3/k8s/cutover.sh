@@ -21,12 +21,14 @@ POD_TIMEOUT=10m
 ROLLOUT_TIMEOUT=30m
 ANNOTATION=mxmigrate/replicas-before-cutover
 
+# Everything below reads only the variables above.
 k() { kubectl --namespace "$NS" "$@"; }
 step() { printf '\n==> %s\n' "$*"; }
 fail() { printf 'cutover: %s\n' "$*" >&2; exit 1; }
 
 # pod_selector prints a Deployment's pod selector as k=v,k=v.
 pod_selector() {
+  # shellcheck disable=SC2016 # $k and $v belong to the go-template
   k get deployment "$1" -o go-template='{{range $k, $v := .spec.selector.matchLabels}}{{$k}}={{$v}},{{end}}' | sed 's/,$//'
 }
 

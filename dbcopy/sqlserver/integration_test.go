@@ -1,0 +1,378 @@
+package sqlserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/dbcopy/pgcatalog"
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/pgserver"
+	"github.com/mxmigrate/mxmigrate/internal/testenv"
+)
+
+// integrationFixture is a Mendix-shaped app whose every value must come
+// back from SQL Server unchanged.
+const integrationFixture = `
+CREATE TABLE "system$user" (id bigint PRIMARY KEY, name varchar(100), "user" varchar(20) DEFAULT 'nobody');
+CREATE UNIQUE INDEX "idx_system$user_name" ON "system$user" (name);
+INSERT INTO "system$user" (id, name) VALUES (1, 'Bob'), (2, 'alice'), (3, NULL), (4, NULL), (5, 'Émile');
+CREATE TABLE "myfirstmodule$order" (
+	id bigint PRIMARY KEY, number bigint, "order" varchar(200), "select" text, total numeric(28,8), quantity integer, priority smallint,
+	weight double precision, ratio real, paid boolean, signature bytea, orderdate timestamp, shipped timestamptz,
+	due date, alarm time, ref uuid, doc jsonb, code char(3),
+	CONSTRAINT "uniq_myfirstmodule$order_number" UNIQUE (number));
+CREATE INDEX "idx_myfirstmodule$order_orderdate" ON "myfirstmodule$order" (orderdate DESC);
+INSERT INTO "myfirstmodule$order" VALUES
+	(1, 1, '', E'tab\there', 99999999999999999999.99999999, -2147483648, -32768, 1e308, 1.5, true, '\x00ff00',
+	 '0001-01-01 00:00:00', '0001-01-01 00:00:00+00', '0001-01-01', '00:00:00', '6f9619ff-8b86-d011-b42d-00c04fc964ff', '{"a":[1,2]}', 'ab'),
+	(2, 2, NULL, '😀 𝄞', -99999999999999999999.99999999, 2147483647, 32767, -1e-300, NULL, false, '\x',
+	 '9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999+00', '9999-12-31', '23:59:59.999999', NULL, 'null', NULL),
+	(3, NULL, 'x', NULL, 0.00000001, 0, 0, 0, 0, NULL, NULL,
+	 '2020-02-29 12:34:56.000001', '2021-06-30 23:59:59.999999+02', '2024-02-29', '12:00:00.5', NULL, NULL, NULL);
+INSERT INTO "myfirstmodule$order" (id, number, total) SELECT g, g, g / 7.0 FROM generate_series(10, 2500) g;
+CREATE TABLE "myfirstmodule$order_customer" (
+	"myfirstmodule$orderid" bigint NOT NULL REFERENCES "myfirstmodule$order" (id),
+	"myfirstmodule$customerid" bigint NOT NULL,
+	PRIMARY KEY ("myfirstmodule$orderid", "myfirstmodule$customerid"));
+INSERT INTO "myfirstmodule$order_customer" SELECT g, g % 5 FROM generate_series(10, 1000) g;
+CREATE TABLE "odd]table" (id integer PRIMARY KEY, "we]ird" text);
+INSERT INTO "odd]table" VALUES (1, 'a]b');
+CREATE TABLE "mendixsystem$version" (versionnumber varchar(30) NOT NULL, modelversion varchar(200));
+INSERT INTO "mendixsystem$version" VALUES ('10.0.0', '1.0.0.40');
+CREATE SEQUENCE "myfirstmodule$order_number_mxseq";
+SELECT setval('"myfirstmodule$order_number_mxseq"', 2500);
+CREATE SEQUENCE "system$filedocument_fileid_mxseq";
+`
+
+func TestLoadIntoSQLServer(t *testing.T) {
+	serverURL := sqlServerURL(t)
+	cluster := testenv.Postgres(t)
+	sourceURL := testenv.NewDatabase(t, cluster)
+	dump := makeDumpFrom(t, cluster, sourceURL, integrationFixture)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+
+	schema := testSchemaName("mxload")
+	db := openDB(t, serverURL)
+	t.Cleanup(func() { dropTestSchema(t, db, schema) })
+	src := sourceOf(t, ctx, sourceURL, dump, "integration-1")
+	opts := dbcopy.Options{Schema: schema, Jobs: 2, WorkDir: t.TempDir(), Staging: "local", AllowConnected: true, Log: slog.New(slog.DiscardHandler)}
+
+	tg := open(t, ctx, serverURL, opts)
+	unlock, err := tg.Lock(ctx, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second run waits and gives up with LockHeld.
+	other := open(t, ctx, serverURL, opts)
+	if _, err := other.Lock(ctx, time.Second); exitcode.Of(err) != exitcode.LockHeld || !strings.Contains(err.Error(), "another migration holds the lock on") {
+		t.Errorf("second lock: %v", err)
+	}
+
+	res, err := tg.Preflight(ctx, src, opts)
+	if err != nil {
+		t.Fatalf("preflight: %v (%+v)", err, res)
+	}
+	if res.AlreadyDone || res.Resumable {
+		t.Errorf("fresh target reported %+v", res)
+	}
+	if err := tg.Load(ctx, src, opts); err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	compareWithSource(t, ctx, tg, sourceURL)
+	unlock()
+	tg.Close()
+
+	// Idempotent: a second run has nothing to do.
+	again := open(t, ctx, serverURL, opts)
+	res, err = again.Preflight(ctx, src, opts)
+	if err != nil || !res.AlreadyDone {
+		t.Errorf("second preflight: %+v, %v", res, err)
+	}
+	if err := again.Load(ctx, src, opts); err != nil {
+		t.Errorf("second load: %v", err)
+	}
+
+	// Resume: a killed run left a table half copied and an index missing.
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(`UPDATE [mxmigrate].[load] SET [status] = N'loading' WHERE [target_schema] = @p1;
+UPDATE [mxmigrate].[load_table] SET [status] = N'copying' WHERE [target_schema] = @p1 AND [table_name] = N'system$user';
+DROP INDEX [idx_myfirstmodule$order_orderdate] ON %s;
+ALTER TABLE %s DROP CONSTRAINT [system$user_pkey];
+INSERT INTO %s ([id], [name]) VALUES (99, N'half-copied');`,
+		qualified(schema, "myfirstmodule$order"), qualified(schema, "system$user"), qualified(schema, "system$user")), schema); err != nil {
+		t.Fatal(err)
+	}
+	resumed := open(t, ctx, serverURL, opts)
+	res, err = resumed.Preflight(ctx, src, opts)
+	if err != nil || !res.Resumable {
+		t.Fatalf("preflight after a kill: %+v, %v", res, err)
+	}
+	if err := resumed.Load(ctx, src, opts); err != nil {
+		t.Fatalf("resumed load: %v", err)
+	}
+	compareWithSource(t, ctx, resumed, sourceURL)
+
+	// Another backup into the loaded schema is refused unless told to drop.
+	src2 := *src
+	src2.Fingerprint = "integration-2"
+	fresh := open(t, ctx, serverURL, opts)
+	res, err = fresh.Preflight(ctx, &src2, opts)
+	if exitcode.Of(err) != exitcode.PreflightRefused || len(res.ToDrop) != 0 {
+		t.Errorf("non-empty target: %v %+v", err, res)
+	}
+	dropOpts := opts
+	dropOpts.IfExists = "drop"
+	res, err = fresh.Preflight(ctx, &src2, dropOpts)
+	if err != nil || len(res.ToDrop) == 0 {
+		t.Fatalf("preflight with drop: %+v %v", res, err)
+	}
+	if err := fresh.Load(ctx, &src2, dropOpts); err != nil {
+		t.Fatalf("load with drop: %v", err)
+	}
+	compareWithSource(t, ctx, fresh, sourceURL)
+}
+
+func TestCollationCollisionsRefuseTheLoad(t *testing.T) {
+	serverURL := sqlServerURL(t)
+	db := openDB(t, serverURL)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	name, err := targetCollation(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !parseCollation(name).caseInsensitive {
+		t.Skipf("the test database's collation %s is case-sensitive: nothing collides", name)
+	}
+	cluster := testenv.Postgres(t)
+	sourceURL := testenv.NewDatabase(t, cluster)
+	dump := makeDumpFrom(t, cluster, sourceURL, `CREATE TABLE "system$user" (id bigint PRIMARY KEY, name varchar(100));
+CREATE UNIQUE INDEX "idx_system$user_name" ON "system$user" (name);
+INSERT INTO "system$user" VALUES (1, 'Bob'), (2, 'bob'), (3, 'carol');`)
+	schema := testSchemaName("mxcoll")
+	t.Cleanup(func() { dropTestSchema(t, db, schema) })
+	opts := dbcopy.Options{Schema: schema, WorkDir: t.TempDir(), AllowConnected: true}
+	tg := open(t, ctx, serverURL, opts)
+	res, err := tg.Preflight(ctx, sourceOf(t, ctx, sourceURL, dump, "collide"), opts)
+	if exitcode.Of(err) != exitcode.PreflightRefused {
+		t.Fatalf("got %v, want a refusal", err)
+	}
+	if !strings.Contains(err.Error(), `table "system$user" unique index "idx_system$user_name": ("Bob") = ("bob")`) {
+		t.Errorf("refusal does not name the collision: %v", err)
+	}
+	if res == nil || len(res.Checks) == 0 {
+		t.Errorf("no checks explain the refusal")
+	}
+	objects, _ := listObjects(ctx, db, schema)
+	if len(objects) != 0 {
+		t.Errorf("preflight wrote %v", objects)
+	}
+}
+
+func open(t *testing.T, ctx context.Context, rawURL string, opts dbcopy.Options) dbcopy.Target {
+	t.Helper()
+	tg, err := dbcopy.Open(ctx, rawURL, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return tg
+}
+
+func makeDumpFrom(t *testing.T, cluster *pgserver.Cluster, sourceURL, fixture string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, sourceURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, fixture); err != nil {
+		t.Fatal(err)
+	}
+	return pgDump(t, cluster.BinDir(), sourceURL)
+}
+
+// sourceOf describes the dump as the pipeline would: row counts and
+// sequences taken from the source database.
+func sourceOf(t *testing.T, ctx context.Context, sourceURL, dump, fingerprint string) *dbcopy.Source {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, sourceURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	catalog, err := pgcatalog.Read(ctx, conn, "public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := testSource(dump)
+	src.Fingerprint = fingerprint
+	for _, tbl := range catalog.Tables {
+		var n int64
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{"public", tbl.Name}.Sanitize()).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		src.Tables = append(src.Tables, dbcopy.SourceTable{Name: tbl.Name, Rows: n})
+	}
+	return src
+}
+
+// compareWithSource checks the inventory and every value of every table
+// against the source database.
+func compareWithSource(t *testing.T, ctx context.Context, tg dbcopy.Target, sourceURL string) {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, sourceURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	catalog, err := pgcatalog.Read(ctx, conn, "public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := tg.Inventory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tbl := range catalog.Tables {
+		want := readSource(t, ctx, conn, tbl)
+		if inv.Tables[tbl.Name] != int64(len(want)) {
+			t.Errorf("inventory: %s has %d rows, want %d", tbl.Name, inv.Tables[tbl.Name], len(want))
+		}
+		var names []string
+		for _, c := range tbl.Columns {
+			names = append(names, c.Name)
+		}
+		i := 0
+		err := tg.ScanTable(ctx, tbl.Name, names, func(got []any) error {
+			if i >= len(want) {
+				return fmt.Errorf("%s: more rows than the source", tbl.Name)
+			}
+			for j := range got {
+				if !samePlain(got[j], want[i][j]) {
+					t.Errorf("%s row %d column %q: got %#v (%T), want %#v (%T)", tbl.Name, i, names[j], got[j], got[j], want[i][j], want[i][j])
+				}
+			}
+			i++
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("scan %s: %v", tbl.Name, err)
+		}
+		if i != len(want) {
+			t.Errorf("%s: scanned %d rows, want %d", tbl.Name, i, len(want))
+		}
+		if tbl.PrimaryKey != nil && !inv.Constraints[tbl.Name+"."+tbl.PrimaryKey.Name] {
+			t.Errorf("inventory lacks primary key %s", tbl.PrimaryKey.Name)
+		}
+		for _, u := range tbl.Uniques {
+			if !inv.Constraints[tbl.Name+"."+u.Name] {
+				t.Errorf("inventory lacks unique constraint %s", u.Name)
+			}
+		}
+		for _, idx := range tbl.Indexes {
+			if !inv.Indexes[tbl.Name+"."+idx.Name] {
+				t.Errorf("inventory lacks index %s", idx.Name)
+			}
+		}
+		for _, fk := range tbl.ForeignKeys {
+			if !inv.Constraints[tbl.Name+"."+fk.Name] {
+				t.Errorf("inventory lacks foreign key %s", fk.Name)
+			}
+		}
+	}
+	for _, seq := range catalog.Sequences {
+		next, _ := seq.NextValue()
+		if got, ok := inv.Sequences[seq.Name]; !ok || got != next {
+			t.Errorf("sequence %s: next value %d (present %v), want %d", seq.Name, got, ok, next)
+		}
+	}
+}
+
+// readSource reads a table ordered the way ScanTable orders, values in
+// the forms the Target contract names.
+func readSource(t *testing.T, ctx context.Context, conn *pgx.Conn, tbl *pgcatalog.Table) [][]any {
+	t.Helper()
+	var exprs, order []string
+	for _, c := range tbl.Columns {
+		e := pgx.Identifier{c.Name}.Sanitize()
+		switch c.Type.Base {
+		case "numeric", "uuid", "json", "jsonb", "time without time zone":
+			e += "::text"
+		}
+		exprs = append(exprs, e)
+	}
+	var keys []string
+	if tbl.PrimaryKey != nil {
+		keys = tbl.PrimaryKey.Columns
+	} else {
+		for _, c := range tbl.Columns {
+			keys = append(keys, c.Name)
+		}
+	}
+	// ScanTable orders text by code point: "C" is PostgreSQL's equivalent.
+	for _, k := range keys {
+		term := pgx.Identifier{k}.Sanitize()
+		switch tbl.Column(k).Type.Base {
+		case "text", "character varying", "character":
+			term += ` COLLATE "C"`
+		}
+		order = append(order, term)
+	}
+	rows, err := conn.Query(ctx, "SELECT "+strings.Join(exprs, ", ")+" FROM "+pgx.Identifier{"public", tbl.Name}.Sanitize()+" ORDER BY "+strings.Join(order, ", "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]any
+	for rows.Next() {
+		values, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range values {
+			values[i] = plainPG(v)
+		}
+		out = append(out, values)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func plainPG(v any) any {
+	switch v := v.(type) {
+	case int16:
+		return int64(v)
+	case int32:
+		return int64(v)
+	case float32:
+		return float64(v)
+	case time.Time:
+		return v.UTC()
+	}
+	return v
+}
+
+func samePlain(got, want any) bool {
+	switch w := want.(type) {
+	case time.Time:
+		g, ok := got.(time.Time)
+		return ok && g.Equal(w)
+	case []byte:
+		g, ok := got.([]byte)
+		return ok && bytes.Equal(g, w) // NULL is an untyped nil: it fails ok
+	}
+	return reflect.DeepEqual(got, want)
+}
