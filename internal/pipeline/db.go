@@ -15,10 +15,10 @@ import (
 // that a migration can take the lock before reading the backup and run the
 // preflight before a single blob is uploaded.
 type dbStage struct {
-	cfg    *Config
-	opts   dbcopy.Options
-	target dbcopy.Target
-	unlock func()
+	cfg      *Config
+	opts     dbcopy.Options
+	target   dbcopy.Target
+	unlock   func()
 	report   *verify.Report
 	progress *dbProgress
 

@@ -184,7 +184,9 @@ func estimate(in *Inspection, size int64, readTime time.Duration, uploadRate flo
 	return e
 }
 
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)).Round(time.Second) }
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(time.Second)
+}
 
 func formatRate(bytesPerSecond float64) string {
 	return fmt.Sprintf("%.1f MB", bytesPerSecond/1e6)
