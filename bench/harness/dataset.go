@@ -24,10 +24,10 @@ type sizePreset struct {
 	Tables      int   `json:"tables"`
 	LargestRows int64 `json:"largestRows"`
 	// Blobs of log-normal size around BlobMedian bytes, at most BlobMax.
-	Blobs      int   `json:"blobs"`
-	BlobMedian int64 `json:"blobMedian"`
-	BlobMax    int64 `json:"blobMax"`
-	GzipLevel  int   `json:"gzipLevel"`
+	Blobs      int    `json:"blobs"`
+	BlobMedian int64  `json:"blobMedian"`
+	BlobMax    int64  `json:"blobMax"`
+	GzipLevel  int    `json:"gzipLevel"`
 	Seed       uint64 `json:"seed"`
 }
 

@@ -46,6 +46,10 @@ func (b *bench) profile(ctx context.Context, specs []groupSpec, name, why, resul
 	}
 	base := filepath.Join(resultsDir, stamp+"-"+name)
 	res := &ProfileResult{Command: "mxmigrate " + name, Why: why, CPUProfile: base + "-cpu.prof", MemProfile: base + "-mem.prof"}
+	// The results name them from the module root, where pprof is run.
+	defer func() {
+		res.CPUProfile, res.MemProfile = b.relative(res.CPUProfile), b.relative(res.MemProfile)
+	}()
 	if spec == nil {
 		res.Error = fmt.Sprintf("no %q phase in this run (have %v)", name, profiledGroups)
 		return res

@@ -301,6 +301,14 @@ func (b *bench) shortCommand(argv []string) string {
 	return strings.ReplaceAll(strings.Join(argv, " "), b.scratchDir+"/", "")
 }
 
+// relative names path from the module root when it is inside it.
+func (b *bench) relative(path string) string {
+	if rel, err := filepath.Rel(b.root, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
+
 // slug turns a contender's name into a file name part.
 func slug(s string) string {
 	var out []rune

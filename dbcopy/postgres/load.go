@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -42,6 +43,9 @@ func (t *Target) Load(ctx context.Context, src *dbcopy.Source, opts dbcopy.Optio
 func (t *Target) loadUntil(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options, until string) error {
 	if err := t.checkLock(ctx); err != nil {
 		return err
+	}
+	if src.DumpPath == "" {
+		return exitcode.With(exitcode.BadInput, errors.New("no dump file to restore from"))
 	}
 	if opts.Jobs <= 0 {
 		opts.Jobs = t.opts.Jobs

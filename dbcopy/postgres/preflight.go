@@ -111,8 +111,10 @@ func (t *Target) preflight(ctx context.Context, c *checklist, src *dbcopy.Source
 
 // checkSource rejects a source or options a PostgreSQL target cannot honour.
 func (t *Target) checkSource(src *dbcopy.Source, opts dbcopy.Options) error {
-	if src.DumpPath == "" || src.Fingerprint == "" {
-		return exitcode.With(exitcode.BadInput, errors.New("the source has no dump file or no fingerprint"))
+	// The dump file itself is only needed by Load: plan runs the preflight
+	// without extracting it.
+	if src.Fingerprint == "" {
+		return exitcode.With(exitcode.BadInput, errors.New("the source has no fingerprint"))
 	}
 	switch opts.IfExists {
 	case "", "fail", "drop":

@@ -148,6 +148,12 @@ func (s *dbStage) load(ctx context.Context) (*verify.DBReport, error) {
 		return nil, err
 	}
 	result := verify.CompareDatabase(full, inv)
+	if s.cfg.Checksums {
+		if err := compareContents(ctx, s.src.DumpPath, s.target, result, s.cfg.Jobs); err != nil {
+			end(err)
+			return nil, err
+		}
+	}
 	if !result.OK() {
 		err = exitcode.With(exitcode.VerifyFailed, fmt.Errorf("the target database differs from the backup: %s", firstLine(result.Problems())))
 	}

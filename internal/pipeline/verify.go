@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/snapshot"
@@ -35,13 +36,32 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 	defer target.Close()
 	report.Database = target.String()
 
+	// With --checksums both the counts and the contents read the whole
+	// dump: keep it on disk rather than read the backup twice.
+	var runDir string
+	if cfg.Checksums {
+		dir, cleanup, err := cfg.runDir()
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		runDir = dir
+	}
+
 	end := report.StartPhase("read backup")
 	var src *dbcopy.Source
 	blobs := map[string]int64{}
 	summary, err := backup.Walk(ctx, snapshot.Visitor{
 		Dump: func(ctx context.Context, r io.Reader, _ int64) error {
-			var err error
-			src, err = describeAndCount(ctx, r)
+			if runDir == "" {
+				var err error
+				src, err = describeAndCount(ctx, r)
+				return err
+			}
+			path, err := writeDump(ctx, runDir, r)
+			if err == nil {
+				src, err = describeAndCountFile(ctx, path)
+			}
 			return err
 		},
 		Blob: func(_ context.Context, b snapshot.Blob, _ io.Reader) error {
@@ -63,6 +83,9 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 	inv, err := target.Inventory(ctx)
 	if err == nil {
 		report.DB = verify.CompareDatabase(src, inv)
+		if cfg.Checksums {
+			err = compareContents(ctx, src.DumpPath, target, report.DB, cfg.Jobs)
+		}
 	}
 	end(err)
 	if err != nil {
@@ -85,6 +108,35 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 	report.Blobs, err = verify.CompareFiles(ctx, target, store, cfg.FileTable, blobs)
 	end(err)
 	return err
+}
+
+// describeAndCountFile is describeAndCount for a dump on disk.
+func describeAndCountFile(ctx context.Context, path string) (*dbcopy.Source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src, err := describeAndCount(ctx, f)
+	if src != nil {
+		src.DumpPath = path
+	}
+	return src, err
+}
+
+// compareContents compares every row of the dump at path with the target,
+// filling the content results of rep.
+func compareContents(ctx context.Context, path string, target dbcopy.Target, rep *verify.DBReport, jobs int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	a, err := pgdump.ReadTOC(f)
+	if err != nil {
+		return err
+	}
+	return verify.CompareContents(ctx, a, f, target, rep, jobs)
 }
 
 // describeAndCount reads a whole dump from a stream: its table of contents
