@@ -5,43 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
+
+	"github.com/mxmigrate/mxmigrate/internal/registry"
 )
 
 // Opener opens the store that u names. It gets the parsed URL, query
 // included; it must not echo the query (it may hold a SAS token) in errors.
 type Opener func(ctx context.Context, u *url.URL, opts Options) (Store, error)
 
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]Opener{}
-)
+var stores registry.Registry[Opener]
 
-// Register makes open handle URLs with the given schemes (lower case, no
-// "://"). Stores call it from init, one file each, so adding a store touches
-// no switch statement. A later registration of a scheme replaces the earlier
-// one.
-func Register(open Opener, schemes ...string) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	for _, s := range schemes {
-		registry[strings.ToLower(s)] = open
-	}
-}
+// Register makes open handle URLs with the given schemes (no "://"). Stores
+// call it from init, one file each, so adding a store touches no switch
+// statement.
+func Register(open Opener, schemes ...string) { stores.Register(open, schemes...) }
 
 // Schemes lists the registered URL schemes, sorted.
-func Schemes() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	schemes := make([]string, 0, len(registry))
-	for s := range registry {
-		schemes = append(schemes, s)
-	}
-	slices.Sort(schemes)
-	return schemes
-}
+func Schemes() []string { return stores.Schemes() }
 
 // Open opens the store named by rawURL: s3://BUCKET[/PREFIX],
 // azblob://CONTAINER[/PREFIX], https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX],
@@ -55,9 +36,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (Store, error) {
 	if err != nil {
 		return nil, badInput(err)
 	}
-	registryMu.RLock()
-	open, ok := registry[u.Scheme]
-	registryMu.RUnlock()
+	open, ok := stores.Lookup(u.Scheme)
 	if !ok {
 		return nil, badInput(fmt.Errorf("blobsync: unsupported store scheme %q (supported: %s)",
 			u.Scheme, strings.Join(Schemes(), ", ")))

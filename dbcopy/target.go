@@ -10,12 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/registry"
 )
 
 // Source is the database side of a backup as the pipeline hands it to a
@@ -187,36 +186,15 @@ type Target interface {
 // Opener connects to the target a URL names. It must not write.
 type Opener func(ctx context.Context, u *url.URL, opts Options) (Target, error)
 
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]Opener{}
-)
+var targets registry.Registry[Opener]
 
 // Register makes a target available under the URL schemes given. It is
 // meant to be called from an init function and panics on a duplicate, which
 // is a programming error.
-func Register(open Opener, schemes ...string) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	for _, s := range schemes {
-		if _, dup := registry[s]; dup {
-			panic("dbcopy: scheme registered twice: " + s)
-		}
-		registry[s] = open
-	}
-}
+func Register(open Opener, schemes ...string) { targets.Register(open, schemes...) }
 
 // Schemes lists the registered URL schemes, sorted.
-func Schemes() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for s := range registry {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
-}
+func Schemes() []string { return targets.Schemes() }
 
 // Open connects to the target that rawURL names.
 func Open(ctx context.Context, rawURL string, opts Options) (Target, error) {
@@ -226,9 +204,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (Target, error) {
 		// may hold a password.
 		return nil, exitcode.With(exitcode.BadInput, errors.New("--db: not a valid URL (expected e.g. postgres://user@host:5432/db)"))
 	}
-	registryMu.RLock()
-	open, ok := registry[strings.ToLower(u.Scheme)]
-	registryMu.RUnlock()
+	open, ok := targets.Lookup(u.Scheme)
 	if !ok {
 		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--db: unsupported scheme %q (supported: %s)", u.Scheme, strings.Join(Schemes(), ", ")))
 	}

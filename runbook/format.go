@@ -7,20 +7,6 @@ import (
 	"time"
 )
 
-// humanBytes formats a size in binary units: "1.3 MiB".
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // humanCount groups digits by thousands: "1,234,567".
 func humanCount(n int64) string {
 	s := strconv.FormatInt(n, 10)

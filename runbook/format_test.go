@@ -5,20 +5,6 @@ import (
 	"time"
 )
 
-func TestHumanBytes(t *testing.T) {
-	tests := []struct {
-		in   int64
-		want string
-	}{
-		{0, "0 B"}, {1023, "1023 B"}, {1536, "1.5 KiB"}, {1 << 20, "1.0 MiB"}, {27 << 30, "27.0 GiB"}, {3 << 40, "3.0 TiB"},
-	}
-	for _, tt := range tests {
-		if got := humanBytes(tt.in); got != tt.want {
-			t.Errorf("humanBytes(%d) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestHumanCount(t *testing.T) {
 	tests := []struct {
 		in   int64

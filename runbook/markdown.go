@@ -9,6 +9,7 @@ import (
 	"text/template"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/units"
 )
 
 //go:embed runbook.md.tmpl
@@ -18,7 +19,7 @@ var markdownTemplate = template.Must(template.New("runbook").Funcs(template.Func
 	"code":  mdCode,
 	"ccode": func(s string) string { return mdCell(mdCode(s)) },
 	"cell":  mdCell,
-	"bytes": humanBytes,
+	"bytes": units.Bytes,
 	"count": humanCount,
 	"dur":   humanDuration,
 	"time":  humanTime,

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mxmigrate/mxmigrate/internal/units"
 )
 
 // Report is the outcome of a run: what was checked, what differed, and how
@@ -150,7 +152,7 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if u := r.Upload; u != nil {
 		fmt.Fprintf(w, "  upload: %d uploaded, %d skipped (already there), %d failed, %s in %.1fs\n",
-			u.Uploaded, u.Skipped, u.Failed, formatBytes(u.Bytes), u.Seconds)
+			u.Uploaded, u.Skipped, u.Failed, units.Bytes(u.Bytes), u.Seconds)
 		for i, f := range u.Failures {
 			if i == maxListed {
 				fmt.Fprintf(w, "    ... and %d more\n", len(u.Failures)-maxListed)
@@ -189,17 +191,4 @@ func listSome(kind string, items []string) []string {
 		more = fmt.Sprintf(" ... and %d more", len(items)-maxListed)
 	}
 	return []string{fmt.Sprintf("%s (%d): %s%s", kind, len(items), strings.Join(shown, ", "), more)}
-}
-
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

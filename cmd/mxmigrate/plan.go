@@ -27,6 +27,15 @@ func (p *planFlags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&p.window, "window", 0, "the planned migration window, e.g. 2h")
 }
 
+// plan runs the dry run the flags describe.
+func (p *planFlags) plan(cmd *cobra.Command, g *globals, backup string) (plan runbook.Plan, err error) {
+	err = g.run(p.cfg, backup, func(c pipeline.Config) error {
+		plan, err = pipeline.Plan(cmd.Context(), c, p.modelVersion, p.window)
+		return err
+	})
+	return plan, err
+}
+
 func newPlanCommand(g *globals) *cobra.Command {
 	var pf planFlags
 	cmd := &cobra.Command{
@@ -38,13 +47,7 @@ collisions for SQL Server, the store writable: one probe object is written and r
 says what would move and how long it should take on this machine.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.start()
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			plan, err := pipeline.Plan(cmd.Context(), g.complete(pf.cfg, s, args[0]), pf.modelVersion, pf.window)
-			s.close()
+			plan, err := pf.plan(cmd, g, args[0])
 			if plan.Backup.Name != "" {
 				pipeline.WritePlanText(os.Stdout, plan)
 			}
@@ -70,13 +73,7 @@ With --k8s DIR it also writes the migration Job, the leader's Recreate strategy,
 container that waits for the Job, and cutover.sh with the steps in order.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.start()
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			plan, planErr := pipeline.Plan(cmd.Context(), g.complete(pf.cfg, s, args[0]), pf.modelVersion, pf.window)
-			s.close()
+			plan, planErr := pf.plan(cmd, g, args[0])
 			if plan.Backup.Name == "" {
 				return planErr // the backup itself could not be read
 			}

@@ -136,6 +136,18 @@ func (g *globals) start() (*session, error) {
 	return s, nil
 }
 
+// run starts a session, hands work the flags' configuration completed
+// with the backup and the globals, and stops the progress display when
+// work returns, so that what the command prints next is not overdrawn.
+func (g *globals) run(flags pipeline.Config, backup string, work func(pipeline.Config) error) error {
+	s, err := g.start()
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return work(g.complete(flags, s, backup))
+}
+
 func (s *session) close() {
 	if s.progress != nil {
 		s.progress.Close()

@@ -20,13 +20,11 @@ func transferCommand(g *globals, use, short, long string, db, files bool, runFn 
 		Long:  long,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.start()
-			if err != nil {
+			var report *verify.Report
+			err := g.run(cfg, args[0], func(c pipeline.Config) (err error) {
+				report, err = runFn(cmd.Context(), c)
 				return err
-			}
-			defer s.close()
-			report, err := runFn(cmd.Context(), g.complete(cfg, s, args[0]))
-			s.close()
+			})
 			return finish(report, err, reportPath)
 		},
 	}

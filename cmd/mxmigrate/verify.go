@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mxmigrate/mxmigrate/internal/pipeline"
+	"github.com/mxmigrate/mxmigrate/verify"
 )
 
 func newVerifyCommand(g *globals) *cobra.Command {
@@ -17,13 +18,11 @@ every sequence, index and constraint, and every file document with contents agai
 of the right size in the store. Usable on its own after a migration done any other way.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.start()
-			if err != nil {
+			var report *verify.Report
+			err := g.run(cfg, args[0], func(c pipeline.Config) (err error) {
+				report, err = pipeline.Verify(cmd.Context(), c)
 				return err
-			}
-			defer s.close()
-			report, err := pipeline.Verify(cmd.Context(), g.complete(cfg, s, args[0]))
-			s.close()
+			})
 			return finish(report, err, reportPath)
 		},
 	}

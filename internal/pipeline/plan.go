@@ -273,7 +273,11 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 	fmt.Fprintf(w, "Estimate  %s in all (database %s, files %s, side by side; verification %s)\n",
 		roughly(e.Total()), roughly(e.Database), roughly(e.Files), roughly(e.Verify))
 	fmt.Fprintf(w, "          %s\n", e.Basis)
-	fmt.Fprintln(w, "Nothing was written to the targets (the store's probe object was removed again).")
+	if p.Files.Kind != "" {
+		fmt.Fprintln(w, "Nothing was written to the targets (the store's probe object was removed again).")
+	} else {
+		fmt.Fprintln(w, "Nothing was written to the target.")
+	}
 }
 
 // roughly prints an estimate without false precision.

@@ -54,11 +54,7 @@ func run(ctx context.Context, cfg *Config, command string, needDB, needFiles boo
 }
 
 func runDB(ctx context.Context, cfg *Config, report *verify.Report) error {
-	backup, err := snapshot.Open(cfg.Backup)
-	if err != nil {
-		return err
-	}
-	runDir, cleanup, err := cfg.runDir()
+	backup, runDir, cleanup, err := openBackup(cfg)
 	if err != nil {
 		return err
 	}
@@ -83,11 +79,7 @@ func runDB(ctx context.Context, cfg *Config, report *verify.Report) error {
 }
 
 func runFiles(ctx context.Context, cfg *Config, report *verify.Report) error {
-	backup, err := snapshot.Open(cfg.Backup)
-	if err != nil {
-		return err
-	}
-	runDir, cleanup, err := cfg.runDir()
+	backup, runDir, cleanup, err := openBackup(cfg)
 	if err != nil {
 		return err
 	}
@@ -112,16 +104,22 @@ func runFiles(ctx context.Context, cfg *Config, report *verify.Report) error {
 	return err
 }
 
+// openBackup opens the backup and makes this run's folder for temporary
+// files; cleanup removes the folder.
+func openBackup(cfg *Config) (backup *snapshot.Backup, runDir string, cleanup func(), err error) {
+	if backup, err = snapshot.Open(cfg.Backup); err != nil {
+		return nil, "", nil, err
+	}
+	runDir, cleanup, err = cfg.runDir()
+	return backup, runDir, cleanup, err
+}
+
 // errDumpNotFirst stops a walk that meets blobs before the dump: the
 // preflight must pass before anything is uploaded.
 var errDumpNotFirst = errors.New("blobs come before the dump in this archive")
 
 func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
-	backup, err := snapshot.Open(cfg.Backup)
-	if err != nil {
-		return err
-	}
-	runDir, cleanup, err := cfg.runDir()
+	backup, runDir, cleanup, err := openBackup(cfg)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/mxmigrate/mxmigrate/internal/units"
 )
 
 // Progress shows how far the running tasks have come: one progress bar on a
@@ -94,7 +96,7 @@ func (t *Task) Done() {
 
 func (t *Task) amount(n int64) string {
 	if t.bytes {
-		return FormatBytes(n)
+		return units.Bytes(n)
 	}
 	return fmt.Sprint(n)
 }
@@ -106,7 +108,7 @@ func (t *Task) rate(elapsed time.Duration) string {
 	}
 	per := float64(t.done.Load()) / secs
 	if t.bytes {
-		return FormatBytes(int64(per)) + "/s"
+		return units.Bytes(int64(per)) + "/s"
 	}
 	return fmt.Sprintf("%.0f/s", per)
 }
@@ -225,18 +227,4 @@ func (p *Progress) render() {
 	}
 	p.bar.Describe(desc)
 	_ = p.bar.Set64(main.done.Load())
-}
-
-// FormatBytes prints n in IEC units (KiB, MiB, ...).
-func FormatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

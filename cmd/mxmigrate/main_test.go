@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+)
+
+// execute runs the command line args and returns its stdout and error.
+func execute(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRootCommand()
+	root.SetArgs(args)
+	stdout := os.Stdout
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout = w
+	done := make(chan []byte)
+	go func() {
+		data, _ := io.ReadAll(r)
+		done <- data
+	}()
+	err = root.ExecuteContext(context.Background())
+	w.Close()
+	os.Stdout = stdout
+	return string(<-done), err
+}
+
+func TestInspectJSON(t *testing.T) {
+	out, err := execute(t, "inspect", "--json", "../../testdata/sample.tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Kind      string `json:"kind"`
+		TotalRows int64  `json:"totalRows"`
+		Files     int    `json:"files"`
+		Tables    []struct {
+			Name string `json:"name"`
+			Rows int64  `json:"rows"`
+		} `json:"tables"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("inspect --json printed no JSON: %v\n%s", err, out)
+	}
+	if got.Kind != "full-snapshot" || got.TotalRows != 556 || got.Files != 24 || len(got.Tables) != 11 {
+		t.Fatalf("inspect --json = %+v", got)
+	}
+}
+
+func TestFlagsFromEnvironment(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"env fills --if-exists", map[string]string{"MXMIGRATE_IF_EXISTS": "truncate"},
+			[]string{"db", "../../testdata/sample.tar.gz", "--db", "local"}, exitcode.BadInput, "--if-exists"},
+		{"a bad env value names the variable, not the value", map[string]string{"MXMIGRATE_WAIT_LOCK": "s3cr3t-value"},
+			[]string{"db", "../../testdata/sample.tar.gz", "--db", "local"}, exitcode.BadInput, "MXMIGRATE_WAIT_LOCK"},
+		{"flags win over env", map[string]string{"MXMIGRATE_DB": "mysql://nowhere"},
+			[]string{"db", "../../testdata/sample.tar.gz", "--db", "oracle://nowhere"}, exitcode.BadInput, "oracle"},
+		{"bad log format", nil, []string{"db", "../../testdata/sample.tar.gz", "--log-format", "xml"}, exitcode.BadInput, "--log-format"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, err := execute(t, append(tc.args, "--work-dir", t.TempDir(), "--progress", "none")...)
+			if exitcode.Of(err) != tc.code || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v (exit %d), want exit %d mentioning %q", err, exitcode.Of(err), tc.code, tc.want)
+			}
+			for _, v := range tc.env {
+				if strings.Contains(err.Error(), "s3cr3t") && strings.Contains(v, "s3cr3t") {
+					t.Fatalf("an environment value leaked into the error: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	root := newRootCommand()
+	var buf bytes.Buffer
+	root.SetOut(&buf)
+	root.SetArgs([]string{"--help"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"inspect", "db", "files", "migrate", "verify", "plan", "runbook"} {
+		if !strings.Contains(buf.String(), "\n  "+name+" ") {
+			t.Errorf("--help does not list %s:\n%s", name, buf.String())
+		}
+	}
+}
