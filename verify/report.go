@@ -151,8 +151,8 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 	}
 	if u := r.Upload; u != nil {
-		fmt.Fprintf(w, "  upload: %d uploaded, %d skipped (already there), %d failed, %s in %.1fs\n",
-			u.Uploaded, u.Skipped, u.Failed, units.Bytes(u.Bytes), u.Seconds)
+		fmt.Fprintf(w, "  upload: %d uploaded, %d skipped (already there), %d failed, %s in %.1fs (%s/s)\n",
+			u.Uploaded, u.Skipped, u.Failed, units.Bytes(u.Bytes), u.Seconds, units.Bytes(int64(float64(u.Bytes)/max(u.Seconds, 0.001))))
 		for i, f := range u.Failures {
 			if i == maxListed {
 				fmt.Fprintf(w, "    ... and %d more\n", len(u.Failures)-maxListed)
