@@ -237,7 +237,7 @@ func planContents(a *pgdump.Archive, rep *DBReport) ([]*tableCheck, map[int]*tab
 		case "TABLE":
 			definitions[e.Namespace+"."+e.Tag] = e
 		case "CONSTRAINT":
-			if schema, table, cols, ok := primaryKey(e.Defn); ok {
+			if schema, table, cols, ok := e.PrimaryKeyColumns(); ok {
 				primaryKeys[schema+"."+table] = cols
 			}
 		case "TABLE DATA":
@@ -294,7 +294,7 @@ func (t *tableCheck) describe(definition *pgdump.Entry, primaryKey []string) err
 	if definition == nil {
 		return errors.New("the backup has no CREATE TABLE for it")
 	}
-	defined, err := ColumnTypes(definition.Defn)
+	defined, err := definition.TableColumns()
 	if err != nil {
 		return err
 	}

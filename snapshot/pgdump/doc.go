@@ -14,4 +14,10 @@
 // integer length (negative for NULL) followed by the bytes, and each data
 // block is a type byte, the owning entry's dump ID and a run of
 // length-prefixed chunks of compressed COPY text, ended by a zero length.
+//
+// The package is also the one reader of the SQL that pg_dump stores in the
+// entries, through methods of Entry: a table's columns and their types
+// (TableColumns), a COPY statement's columns (CopyColumns), a sequence's
+// value (SequenceValue), a primary key (PrimaryKeyColumns) and the table an
+// index or constraint belongs to (OwningTable, ConstraintName).
 package pgdump

@@ -29,8 +29,46 @@ func FuzzReadTOC(f *testing.F) {
 		for i := range a.Entries {
 			_, _ = a.Entries[i].CopyColumns()
 			_, _, _, _ = a.Entries[i].SequenceValue()
+			_, _ = a.Entries[i].TableColumns()
+			_, _, _, _ = a.Entries[i].PrimaryKeyColumns()
+			_, _ = a.Entries[i].OwningTable()
+			_ = a.Entries[i].ConstraintName()
 		}
 		_, _ = a.CountAllRows(context.Background(), r)
+	})
+}
+
+// FuzzEntrySQL feeds any text to the readers of the SQL in TOC entries,
+// as each kind of entry that has one: nothing may panic, and what reads
+// must be consistent.
+func FuzzEntrySQL(f *testing.F) {
+	for _, s := range []string{
+		"COPY public.\"x$y\" (id, \"order\", \"a\"\"b\") FROM stdin;\n",
+		"SELECT pg_catalog.setval(E'public.\"back\\\\slash\"', -42, true);",
+		"CREATE TABLE public.t (\n    a character varying(10) DEFAULT 'a, b)'::character varying,\n    b text DEFAULT E'it\\'s, )',\n    c numeric(10,2) CONSTRAINT c_check CHECK ((c > (0)::numeric)),\n    CONSTRAINT t_check CHECK ((a <> ','::text))\n);\n",
+		"CREATE UNLOGGED TABLE \"a\"\"b\" (\n    \"CONSTRAINT\" timestamp(3) without time zone GENERATED ALWAYS AS ((id * 2)) STORED\n);",
+		"ALTER TABLE ONLY public.\"x$y\"\n    ADD CONSTRAINT \"x$y_pkey\" PRIMARY KEY (id, \"user\");\n",
+		"CREATE UNIQUE INDEX \"i\" ON ONLY public.\"x$y\" USING btree (a);",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, desc := range []string{"TABLE", "TABLE DATA", "SEQUENCE SET", "INDEX", "CONSTRAINT", "FK CONSTRAINT"} {
+			e := &Entry{Desc: desc, Namespace: "public", Tag: "t c", Defn: s, CopyStmt: s}
+			_, _ = e.CopyColumns()
+			if name, _, _, err := e.SequenceValue(); err == nil {
+				_ = UnqualifiedName(name)
+			}
+			_ = UnqualifiedName(s)
+			if cols, err := e.TableColumns(); err == nil && cols == nil {
+				t.Errorf("TableColumns(%q) = nil, no error", s)
+			}
+			if _, table, key, ok := e.PrimaryKeyColumns(); ok && (table == "" || len(key) == 0) {
+				t.Errorf("PrimaryKeyColumns(%q) = %q, %q, true", s, table, key)
+			}
+			_, _ = e.OwningTable()
+			_ = e.ConstraintName()
+		}
 	})
 }
 

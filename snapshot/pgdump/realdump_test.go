@@ -265,6 +265,7 @@ func checkRealTOC(t *testing.T, a *Archive, dump realDump) {
 	if blobs := findEntry(a, "BLOBS", "BLOBS"); blobs != nil && (!blobs.HadDumper || !blobs.hasData()) {
 		t.Errorf("BLOBS entry has no data: %+v", blobs)
 	}
+	checkEntrySQL(t, a)
 }
 
 func quoteIdent(name string) string { return pgx.Identifier{name}.Sanitize() }

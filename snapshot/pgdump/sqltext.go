@@ -8,6 +8,11 @@ import (
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 )
 
+// This file and sqltable.go read the SQL text pg_dump stores in TOC
+// entries (Defn, CopyStmt): the few statement shapes pg_dump writes, not
+// SQL in general. Everything that parses that text belongs here, on one
+// scanner, sqlScanner.
+
 // CopyColumns returns the column names of a TABLE DATA entry's COPY
 // statement, e.g. `COPY public."x$y" (id, "order") FROM stdin;` gives
 // ["id", "order"]: quoted identifiers are unquoted. A table without
@@ -17,39 +22,28 @@ func (e *Entry) CopyColumns() ([]string, error) {
 		return nil, e.sqlError("has no COPY statement", e.CopyStmt, 0)
 	}
 	p := sqlScanner{s: e.CopyStmt}
-	p.space()
 	if !p.keyword("COPY") {
 		return nil, e.sqlError("COPY statement does not start with COPY", e.CopyStmt, p.i)
 	}
-	p.space()
-	for {
-		if _, ok := p.ident(); !ok {
-			return nil, e.sqlError("COPY statement has no valid table name", e.CopyStmt, p.i)
-		}
-		if !p.consume('.') {
-			break
-		}
+	if _, ok := p.qualifiedName(); !ok {
+		return nil, e.sqlError("COPY statement has no valid table name", e.CopyStmt, p.i)
 	}
-	p.space()
 	cols := []string{}
-	if p.consume('(') {
+	if p.punct('(') {
 		for {
-			p.space()
 			name, ok := p.ident()
 			if !ok {
 				return nil, e.sqlError("COPY statement has an invalid column name", e.CopyStmt, p.i)
 			}
 			cols = append(cols, name)
-			p.space()
-			if p.consume(',') {
+			if p.punct(',') {
 				continue
 			}
-			if p.consume(')') {
+			if p.punct(')') {
 				break
 			}
 			return nil, e.sqlError("COPY statement's column list is not closed", e.CopyStmt, p.i)
 		}
-		p.space()
 	}
 	if !p.keyword("FROM") {
 		return nil, e.sqlError("COPY statement lacks FROM after the columns", e.CopyStmt, p.i)
@@ -60,32 +54,28 @@ func (e *Entry) CopyColumns() ([]string, error) {
 // SequenceValue returns what a SEQUENCE SET entry sets: its Defn is
 // `SELECT pg_catalog.setval('public."x$y_mxseq"', 42, true);`. name is the
 // sequence as pg_dump wrote it in the literal, schema-qualified and quoted
-// where needed (ready to use in SQL); Namespace and Tag hold the bare
-// names. isCalled false means the next nextval returns value itself.
+// where needed (ready to use in SQL; UnqualifiedName gives the bare name);
+// Namespace and Tag hold the bare names. isCalled false means the next
+// nextval returns value itself.
 func (e *Entry) SequenceValue() (name string, value int64, isCalled bool, err error) {
 	if e.Desc != "SEQUENCE SET" {
 		return "", 0, false, e.sqlError("is not a SEQUENCE SET entry", e.Defn, 0)
 	}
 	p := sqlScanner{s: e.Defn}
-	p.space()
 	if !p.keyword("SELECT") {
 		return "", 0, false, e.sqlError("sequence value does not start with SELECT", e.Defn, p.i)
 	}
-	p.space()
 	if !p.keyword("pg_catalog.setval") {
 		return "", 0, false, e.sqlError("sequence value does not call pg_catalog.setval", e.Defn, p.i)
 	}
-	p.space()
-	if !p.consume('(') {
+	if !p.punct('(') {
 		return "", 0, false, e.sqlError("setval lacks its (", e.Defn, p.i)
 	}
-	p.space()
 	name, ok := p.stringLiteral()
 	if !ok {
 		return "", 0, false, e.sqlError("setval's first argument is not a string literal", e.Defn, p.i)
 	}
-	p.space()
-	if !p.consume(',') {
+	if !p.punct(',') {
 		return "", 0, false, e.sqlError("setval has no value argument", e.Defn, p.i)
 	}
 	p.space()
@@ -100,11 +90,9 @@ func (e *Entry) SequenceValue() (name string, value int64, isCalled bool, err er
 	if perr != nil {
 		return "", 0, false, e.sqlError("setval's value is not a 64-bit integer", e.Defn, start)
 	}
-	p.space()
-	if !p.consume(',') {
+	if !p.punct(',') {
 		return "", 0, false, e.sqlError("setval has no is_called argument", e.Defn, p.i)
 	}
-	p.space()
 	switch {
 	case p.keyword("true"):
 		isCalled = true
@@ -112,19 +100,41 @@ func (e *Entry) SequenceValue() (name string, value int64, isCalled bool, err er
 	default:
 		return "", 0, false, e.sqlError("setval's is_called is neither true nor false", e.Defn, p.i)
 	}
-	p.space()
-	if !p.consume(')') {
+	if !p.punct(')') {
 		return "", 0, false, e.sqlError("setval lacks its )", e.Defn, p.i)
 	}
 	return name, value, isCalled, nil
+}
+
+// UnqualifiedName returns the last part of a qualified name as SQL writes
+// it, unquoted: `public."x$y"` gives x$y, "public.x" gives x. It reads as
+// far as it can: a name whose first part is not an identifier comes back
+// as it is.
+func UnqualifiedName(qualified string) string {
+	p := sqlScanner{s: qualified}
+	last := qualified
+	for {
+		part, ok := p.ident()
+		if !ok {
+			return last
+		}
+		last = part
+		if !p.punct('.') {
+			return last
+		}
+	}
 }
 
 func (e *Entry) sqlError(why, stmt string, at int) error {
 	return exitcode.With(exitcode.BadInput, fmt.Errorf("%s: %s (at character %d of %q)", e, why, at, stmt))
 }
 
-// sqlScanner reads the few SQL tokens that pg_dump's COPY and setval
-// statements are made of.
+// sqlScanner reads the tokens of pg_dump's statements: keywords,
+// identifiers (bare, or "quoted" with "" for a quote), string literals and
+// punctuation. Each reader skips the white space before its token and
+// reports whether the token was there; when it was not, the position is
+// left at the start of what stands there instead. Nothing reads past the
+// end of s, whatever it holds.
 type sqlScanner struct {
 	s string
 	i int
@@ -136,43 +146,58 @@ func (p *sqlScanner) space() {
 	}
 }
 
-func (p *sqlScanner) consume(b byte) bool {
-	if p.i < len(p.s) && p.s[p.i] == b {
+// punct consumes the character c.
+func (p *sqlScanner) punct(c byte) bool {
+	p.space()
+	if p.i < len(p.s) && p.s[p.i] == c {
 		p.i++
 		return true
 	}
 	return false
 }
 
-// keyword consumes word, case-insensitively, if it stands alone.
-func (p *sqlScanner) keyword(word string) bool {
+// peekKeyword reports whether the bare word at the position is word, in
+// any case, without consuming it.
+func (p *sqlScanner) peekKeyword(word string) bool {
+	p.space()
 	end := p.i + len(word)
-	if end > len(p.s) || !strings.EqualFold(p.s[p.i:end], word) {
+	return end <= len(p.s) && strings.EqualFold(p.s[p.i:end], word) &&
+		(end == len(p.s) || !isIdentByte(p.s[end]))
+}
+
+// keyword consumes word, case-insensitively, if it stands alone. pg_dump
+// quotes an identifier that is a reserved word, so a keyword cannot be
+// mistaken for a name.
+func (p *sqlScanner) keyword(word string) bool {
+	if !p.peekKeyword(word) {
 		return false
 	}
-	if end < len(p.s) && isIdentByte(p.s[end]) {
-		return false
-	}
-	p.i = end
+	p.i += len(word)
 	return true
 }
 
-// ident reads an identifier: "quoted" (with "" for a quote) or a bare
-// word, which pg_dump only leaves unquoted when it is already lower case.
+// ident reads an identifier: "quoted" (with "" for a quote; an empty one
+// is not an identifier) or a bare word, which pg_dump only leaves unquoted
+// when it is already lower case.
 func (p *sqlScanner) ident() (string, bool) {
-	if p.consume('"') {
+	p.space()
+	if p.i < len(p.s) && p.s[p.i] == '"' {
 		var b strings.Builder
-		for p.i < len(p.s) {
-			c := p.s[p.i]
-			p.i++
-			if c != '"' {
-				b.WriteByte(c)
+		for j := p.i + 1; j < len(p.s); j++ {
+			if p.s[j] != '"' {
+				b.WriteByte(p.s[j])
 				continue
 			}
-			if !p.consume('"') {
-				return b.String(), b.Len() > 0
+			if j+1 < len(p.s) && p.s[j+1] == '"' {
+				b.WriteByte('"')
+				j++
+				continue
 			}
-			b.WriteByte('"')
+			if b.Len() == 0 {
+				return "", false
+			}
+			p.i = j + 1
+			return b.String(), true
 		}
 		return "", false // no closing quote
 	}
@@ -183,36 +208,73 @@ func (p *sqlScanner) ident() (string, bool) {
 	return p.s[start:p.i], p.i > start
 }
 
+// qualifiedName reads a name and the dotted names after it, e.g.
+// public."x$y", returning the parts unquoted.
+func (p *sqlScanner) qualifiedName() ([]string, bool) {
+	var parts []string
+	for {
+		part, ok := p.ident()
+		if !ok {
+			return nil, false
+		}
+		parts = append(parts, part)
+		if !p.punct('.') {
+			return parts, true
+		}
+	}
+}
+
 // stringLiteral reads a quoted literal, where a doubled quote stands for
 // one, or an E-prefixed literal whose backslashes escape the next
 // character, as pg_dump writes when standard_conforming_strings is off.
 func (p *sqlScanner) stringLiteral() (string, bool) {
+	p.space()
+	j := p.i
 	escaped := false
-	if p.i+1 < len(p.s) && (p.s[p.i] == 'E' || p.s[p.i] == 'e') && p.s[p.i+1] == '\'' {
+	if j+1 < len(p.s) && (p.s[j] == 'E' || p.s[j] == 'e') && p.s[j+1] == '\'' {
 		escaped = true
-		p.i++
+		j++
 	}
-	if !p.consume('\'') {
+	if j >= len(p.s) || p.s[j] != '\'' {
 		return "", false
 	}
 	var b strings.Builder
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		p.i++
+	for j++; j < len(p.s); j++ {
+		c := p.s[j]
 		switch {
-		case escaped && c == '\\' && p.i < len(p.s):
-			b.WriteByte(p.s[p.i])
-			p.i++
-		case c == '\'':
-			if !p.consume('\'') {
-				return b.String(), true
-			}
+		case escaped && c == '\\' && j+1 < len(p.s):
+			j++
+			b.WriteByte(p.s[j])
+		case c == '\'' && j+1 < len(p.s) && p.s[j+1] == '\'':
+			j++
 			b.WriteByte('\'')
+		case c == '\'':
+			p.i = j + 1
+			return b.String(), true
 		default:
 			b.WriteByte(c)
 		}
 	}
 	return "", false // no closing quote
+}
+
+// token moves past one token at the position (which must be before the
+// end): a quoted identifier, a string literal, a word or a single other
+// character. It is false for an unterminated quote.
+func (p *sqlScanner) token() bool {
+	switch c := p.s[p.i]; {
+	case c == '"':
+		_, ok := p.ident()
+		return ok
+	case c == '\'' || (c == 'E' || c == 'e') && p.i+1 < len(p.s) && p.s[p.i+1] == '\'':
+		_, ok := p.stringLiteral()
+		return ok
+	case isIdentByte(c):
+		p.ident()
+	default:
+		p.i++
+	}
+	return true
 }
 
 func isIdentByte(c byte) bool {
