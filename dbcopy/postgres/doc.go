@@ -29,8 +29,11 @@
 // that section of the archive, driven by a list file (pg_restore -L) built
 // from `pg_restore -l --section=...` in which the items already present are
 // commented out. The phase is recorded only after the previous one has
-// finished, so the recorded phase is never ahead of the target. A rerun
-// continues from the recorded phase:
+// finished, so the recorded phase is never ahead of the target. A load that
+// starts from an empty schema runs data and post-data as a single
+// pg_restore -j (as fast as a bare pg_restore: the indexes of loaded tables
+// are built while a large table still copies), with "data" recorded until
+// it ends. A rerun continues from the recorded phase, a section at a time:
 //
 //   - pre-data (tables, sequences, types) is cheap and not atomic, so an
 //     interrupted pre-data empties the schema and starts it again.

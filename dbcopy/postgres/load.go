@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,16 +94,28 @@ func (l *loader) run(ctx context.Context, until string) error {
 	if err != nil {
 		return err
 	}
+	// A load that starts from an empty schema runs data and post-data as
+	// one pg_restore, as a bare pg_restore -j does, so that indexes of
+	// loaded tables are built while a large table is still copying. The
+	// state still says "data" while it runs: a rerun after a kill resumes
+	// phase by phase, which is correct for any point of the fused run
+	// (each table is complete or empty; each index exists or not).
+	fused := phase == phasePreData && until == phaseDone
 	started := time.Now()
 	for phase != until && phase != phaseDone {
 		if err := l.t.checkLock(ctx); err != nil {
 			return err
 		}
 		t0 := time.Now()
-		if err := l.runPhase(ctx, phase); err != nil {
+		next := nextPhase[phase]
+		if fused && phase == phaseData {
+			if err := l.dataAndPostData(ctx); err != nil {
+				return err
+			}
+			next = phaseDone
+		} else if err := l.runPhase(ctx, phase); err != nil {
 			return err
 		}
-		next := nextPhase[phase]
 		if err := setPhase(ctx, l.conn, l.t.schema, l.src.Fingerprint, next); err != nil {
 			return err
 		}
@@ -151,22 +164,29 @@ func (l *loader) runPhase(ctx context.Context, phase string) error {
 // restoreSection runs pg_restore over one section of the archive, for the
 // items keep accepts. jobs > 1 runs it in parallel.
 func (l *loader) restoreSection(ctx context.Context, section string, list *tocList, keep func(tocItem) bool, jobs int) error {
+	return l.restoreSections(ctx, section, []string{section}, list, keep, jobs)
+}
+
+// restoreSections is restoreSection over several sections in one run,
+// named label in logs and progress.
+func (l *loader) restoreSections(ctx context.Context, label string, sections []string, list *tocList, keep func(tocItem) bool, jobs int) error {
 	text, kept := list.render(keep)
-	l.t.log.Info("restoring", "section", section, "items", kept, "skipped", len(list.items)-kept)
-	progress := newProgressCounter(l.opts.Progress, section, int64(kept), jobs > 1)
+	l.t.log.Info("restoring", "section", label, "items", kept, "skipped", len(list.items)-kept)
+	progress := newProgressCounter(l.opts.Progress, label, int64(kept), jobs > 1)
 	if kept == 0 {
 		return nil
 	}
-	listFile, err := writeList(l.workDir, section, text)
+	listFile, err := writeList(l.workDir, strings.Join(sections, "+"), text)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(listFile)
 	args := []string{
 		"--no-owner", "--no-privileges", "--no-tablespaces", "--no-subscriptions",
-		"--exit-on-error", "--verbose",
-		"--section=" + section, "--use-list=" + listFile,
-		"--dbname=" + l.child.url,
+		"--exit-on-error", "--verbose", "--use-list=" + listFile, "--dbname=" + l.child.url,
+	}
+	for _, s := range sections {
+		args = append(args, "--section="+s)
 	}
 	if jobs > 1 {
 		args = append(args, fmt.Sprintf("--jobs=%d", jobs))
@@ -180,7 +200,7 @@ func (l *loader) restoreSection(ctx context.Context, section string, list *tocLi
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("pg_restore (%s) into %s failed: %w", section, l.t, err)
+		return fmt.Errorf("pg_restore (%s) into %s failed: %w", label, l.t, err)
 	}
 	progress.finish()
 	return nil

@@ -62,7 +62,7 @@ func TestCleanLoadCopiesEveryValue(t *testing.T) {
 			if phase, fp := stateOf(t, u.String()); phase != phaseDone || fp != f.src.Fingerprint {
 				t.Errorf("state = %s %s, want done %s", phase, fp, f.src.Fingerprint)
 			}
-			if got := strings.Join(progress.phases, ","); got != "pre-data,data,post-data" {
+			if got := strings.Join(progress.phases, ","); got != "pre-data,data and post-data" {
 				t.Errorf("progress phases %q", got)
 			}
 			for _, phase := range progress.phases {

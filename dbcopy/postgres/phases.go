@@ -102,6 +102,23 @@ func (l *loader) data(ctx context.Context) error {
 	return l.restoreSection(ctx, phaseData, list, keep, l.opts.Jobs)
 }
 
+// dataAndPostData loads every table and then creates the indexes and
+// constraints in a single pg_restore run, for a load that started from an
+// empty schema: nothing can be there yet, so nothing is skipped.
+func (l *loader) dataAndPostData(ctx context.Context) error {
+	data, err := readSection(ctx, l.tool, l.src.DumpPath, phaseData)
+	if err != nil {
+		return err
+	}
+	post, err := readSection(ctx, l.tool, l.src.DumpPath, phasePostData)
+	if err != nil {
+		return err
+	}
+	both := &tocList{lines: append(data.lines, post.lines...), items: append(data.items, post.items...)}
+	all := func(tocItem) bool { return true }
+	return l.restoreSections(ctx, "data and post-data", []string{phaseData, phasePostData}, both, all, l.opts.Jobs)
+}
+
 // postData creates the indexes, constraints and the rest that are missing.
 // Each is one statement, so it exists whole or not at all.
 func (l *loader) postData(ctx context.Context) error {
