@@ -23,7 +23,7 @@ func roundTrip(t *testing.T, rawURL string, secrets ...string) {
 		t.Fatalf("Open: %v", err)
 	}
 	defer s.Close()
-	if err := s.Put(t.Context(), "k", BytesPayload([]byte("hello"))); err != nil {
+	if _, err := s.Put(t.Context(), "k", BytesPayload([]byte("hello"))); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
 	if info, err := s.Stat(t.Context(), "k"); err != nil || info.Size != 5 {

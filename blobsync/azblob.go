@@ -136,26 +136,37 @@ func (s *azureStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	return info, nil
 }
 
-func (s *azureStore) Put(ctx context.Context, key string, p Payload) error {
+// Put confirms a single upload by the Content-MD5 of the response, which
+// the service computes over the bytes it received. A staged upload has no
+// such answer: the commit's Content-MD5 is that of the block list it sent,
+// not of the blob, so its result carries no MD5 and the caller Stats.
+func (s *azureStore) Put(ctx context.Context, key string, p Payload) (ObjectInfo, error) {
 	if err := s.closed.checkCall(s, "put", key); err != nil {
-		return err
+		return ObjectInfo{}, err
 	}
 	sum, err := payloadMD5(p)
 	if err != nil {
-		return &opError{store: s.name, op: "put", key: key, detail: err.Error(), cause: err}
+		return ObjectInfo{}, &opError{store: s.name, op: "put", key: key, detail: err.Error(), cause: err}
 	}
+	sent := ObjectInfo{Key: key, Size: p.Size()}
 	blockBlob := s.client.NewBlockBlobClient(s.prefix + key)
 	if p.Size() > s.singleMax {
-		return s.putBlocks(ctx, blockBlob, key, p, sum)
+		if err := s.putBlocks(ctx, blockBlob, key, p, sum); err != nil {
+			return ObjectInfo{}, err
+		}
+		return sent, nil
 	}
-	_, err = blockBlob.Upload(ctx, streaming.NopCloser(io.NewSectionReader(p, 0, p.Size())), &blockblob.UploadOptions{
+	resp, err := blockBlob.Upload(ctx, streaming.NopCloser(io.NewSectionReader(p, 0, p.Size())), &blockblob.UploadOptions{
 		TransactionalValidation: blob.TransferValidationTypeMD5(sum),
 		HTTPHeaders:             &blob.HTTPHeaders{BlobContentMD5: sum},
 	})
 	if err != nil {
-		return s.wrapErr("put", key, err)
+		return ObjectInfo{}, s.wrapErr("put", key, err)
 	}
-	return nil
+	if len(resp.ContentMD5) == md5.Size {
+		sent.MD5 = resp.ContentMD5
+	}
+	return sent, nil
 }
 
 // putBlocks stages p in blocks read straight from the ReaderAt, each with a
@@ -303,3 +314,5 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+func (s *azureStore) listShowsEveryKey() {}

@@ -17,6 +17,15 @@
 // next to the objects, so the folder looks exactly like the backup's tree
 // flattened; its Stat leaves MD5 nil and the Syncer hashes through Open.
 //
+// Put returns what the store confirms it stored, in the same answer: the
+// ETag of a single S3 PutObject (a plain MD5 the server computed over the
+// bytes it kept), the Content-MD5 Azure computed over a single upload, the
+// MD5 of the bytes the file store wrote and synced. An upload in parts has
+// no such answer (a multipart ETag is no MD5; the MD5 of a committed block
+// list is the list's), and an MD5 the store merely echoes from the request
+// (x-amz-meta-md5) confirms nothing, so there Put returns no MD5 and the
+// caller must Stat.
+//
 // Large blobs go up in parts (S3 multipart, Azure staged blocks) read
 // straight from the payload's ReaderAt: nothing is buffered per part.
 //
@@ -26,9 +35,10 @@
 // they classify errors into ErrNotExist, ErrAccessDenied, ErrThrottled and
 // ErrTemporary instead, and RetryPolicy decides from those alone. WithRetry
 // applies a policy to every call of a store. The Syncer applies its policy
-// around "put, then stat and compare" as one step, because a mismatch found
-// on verifying is cured by putting again, which retrying Put alone would not
-// do; given a WithRetry store it unwraps it, so retries never nest.
+// around "put and compare what the store confirms" as one step, because a
+// mismatch found on verifying is cured by putting again, which retrying Put
+// alone would not do; given a WithRetry store it unwraps it, so retries
+// never nest.
 //
 // # Syncer
 //
@@ -39,4 +49,27 @@
 // different content, else put and verify. Memory stays within the budget
 // whatever the number and size of blobs; an interrupted run leaves no
 // partial object behind and a rerun uploads only what is missing.
+//
+// Verifying uses Put's answer and costs a Stat only when that answer
+// carries no MD5, so a new blob takes one request, not a Stat before and
+// after the Put. The Stat before is saved by listing the store once when
+// the Syncer starts (while the first blobs are read) and keeping the keys
+// present as 64-bit hashes, 8 bytes a key: a key absent from that listing
+// is put at once; a key present, or sharing a hash with one, is handled by
+// Stat as above, so a collision costs a request, never a skip. The listing
+// stands for the whole run because nothing else writes to the target
+// meanwhile: migrate holds the target database's migration lock for the
+// whole run, so two migrations never share a target, and within a run
+// every key comes once (the backup walk drops a duplicate UUID). The
+// files command takes no lock: two of its runs into one target at the same
+// time would each put what was absent when it started, the last one
+// winning, where a Stat just before each Put would have caught most such
+// clashes (never all of them). The Syncer falls back to a Stat for every
+// blob, as without a listing, when the listing fails (logged), when the
+// store holds more than 2 million objects (16 MiB of hashes; the index is
+// dropped rather than grown), or when the store cannot promise that List
+// shows every key Stat would find: only S3 and Azure keys are exact
+// strings. A folder may answer to several names for one file (links,
+// case-insensitive or normalising file systems), and its Stat costs no
+// request, so the file store is asked per blob.
 package blobsync

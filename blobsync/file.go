@@ -95,18 +95,19 @@ func (s *fileStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 // Put writes a temp file next to the target, syncs it and renames it over
 // the key, so an interrupted run never leaves a partial object under the
 // real name. The directory itself is not synced: after a crash the rename
-// may be lost, which a rerun repairs, but never half-applied.
-func (s *fileStore) Put(ctx context.Context, key string, p Payload) (err error) {
+// may be lost, which a rerun repairs, but never half-applied. It returns
+// the size and MD5 of the bytes it wrote, hashed on the way to the file.
+func (s *fileStore) Put(ctx context.Context, key string, p Payload) (_ ObjectInfo, err error) {
 	path, err := s.path("put", key)
 	if err != nil {
-		return err
+		return ObjectInfo{}, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return s.wrapErr("put", key, err)
+		return ObjectInfo{}, s.wrapErr("put", key, err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), tempPrefix+"*")
 	if err != nil {
-		return s.wrapErr("put", key, err)
+		return ObjectInfo{}, s.wrapErr("put", key, err)
 	}
 	defer func() {
 		if err != nil {
@@ -116,27 +117,29 @@ func (s *fileStore) Put(ctx context.Context, key string, p Payload) (err error) 
 	}()
 	h := md5.New()
 	src := io.NewSectionReader(p, 0, p.Size())
-	if _, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, src}); err != nil {
-		return s.wrapErr("put", key, err)
+	written, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, src})
+	if err != nil {
+		return ObjectInfo{}, s.wrapErr("put", key, err)
 	}
-	if want := p.MD5(); want != nil && !bytes.Equal(h.Sum(nil), want) {
-		return partsError(s.String(), key, errPayloadMismatch)
+	sum := h.Sum(nil)
+	if want := p.MD5(); want != nil && !bytes.Equal(sum, want) {
+		return ObjectInfo{}, partsError(s.String(), key, errPayloadMismatch)
 	}
 	// CreateTemp makes 0600 files; objects should be readable like any
 	// other file the user copies into the folder.
 	if err := tmp.Chmod(0o644); err != nil {
-		return s.wrapErr("put", key, err)
+		return ObjectInfo{}, s.wrapErr("put", key, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return s.wrapErr("put", key, err)
+		return ObjectInfo{}, s.wrapErr("put", key, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return s.wrapErr("put", key, err)
+		return ObjectInfo{}, s.wrapErr("put", key, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return s.wrapErr("put", key, err)
+		return ObjectInfo{}, s.wrapErr("put", key, err)
 	}
-	return nil
+	return ObjectInfo{Key: key, Size: written, MD5: sum}, nil
 }
 
 func (s *fileStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {

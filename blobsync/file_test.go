@@ -31,7 +31,7 @@ func TestFileStoreInterruptedPutLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	err = s.Put(ctx, "blob", cancellingPayload{BytesPayload(make([]byte, 1<<20)), cancel})
+	_, err = s.Put(ctx, "blob", cancellingPayload{BytesPayload(make([]byte, 1<<20)), cancel})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Put = %v, want context.Canceled", err)
 	}
@@ -48,7 +48,7 @@ func TestFileStoreFolderLooksLikeFlattenedTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, key := range []string{"a", "b"} {
-		if err := s.Put(t.Context(), key, BytesPayload([]byte(key))); err != nil {
+		if _, err := s.Put(t.Context(), key, BytesPayload([]byte(key))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,7 +76,7 @@ func TestFileStoreFolderLooksLikeFlattenedTree(t *testing.T) {
 func TestFileStoreRejectsDotKeys(t *testing.T) {
 	s := openTempFileStore(t)
 	for _, key := range []string{".hidden", "dir/.x", tempPrefix + "1"} {
-		if err := s.Put(t.Context(), key, BytesPayload(nil)); exitcode.Of(err) != exitcode.BadInput {
+		if _, err := s.Put(t.Context(), key, BytesPayload(nil)); exitcode.Of(err) != exitcode.BadInput {
 			t.Errorf("Put(%q) = %v, want a bad-input error", key, err)
 		}
 	}

@@ -28,6 +28,9 @@ type storeFixture struct {
 	// nil when the store has no credentials.
 	badCredentials func(t *testing.T) (rawURL, secret string)
 	statKnowsMD5   bool // Stat returns the MD5 of objects Put wrote
+	// putConfirmsParts: Put confirms the MD5 of blobs it uploads in parts
+	// too (all stores confirm single-request uploads).
+	putConfirmsParts bool
 }
 
 var locationSeq atomic.Int64
@@ -46,7 +49,8 @@ func fixtures(t *testing.T) []storeFixture {
 func fileFixture(t *testing.T) storeFixture {
 	root := t.TempDir()
 	return storeFixture{
-		name: "file",
+		name:             "file",
+		putConfirmsParts: true,
 		freshURL: func(t *testing.T) string {
 			dir := filepath.Join(root, uniqueName("folder"))
 			if err := os.MkdirAll(dir, 0o755); err != nil {

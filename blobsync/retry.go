@@ -121,8 +121,12 @@ func (r *retryStore) Stat(ctx context.Context, key string) (info ObjectInfo, err
 	return info, err
 }
 
-func (r *retryStore) Put(ctx context.Context, key string, p Payload) error {
-	return r.policy.Do(ctx, func(ctx context.Context) error { return r.Store.Put(ctx, key, p) })
+func (r *retryStore) Put(ctx context.Context, key string, p Payload) (info ObjectInfo, err error) {
+	err = r.policy.Do(ctx, func(ctx context.Context) error {
+		info, err = r.Store.Put(ctx, key, p)
+		return err
+	})
+	return info, err
 }
 
 func (r *retryStore) Open(ctx context.Context, key string) (rc io.ReadCloser, err error) {

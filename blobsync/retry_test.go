@@ -1,6 +1,7 @@
 package blobsync
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,7 +36,12 @@ func (f *flakyStore) String() string { return "flaky://" }
 func (f *flakyStore) Stat(context.Context, string) (ObjectInfo, error) {
 	return ObjectInfo{Key: "k", Size: 1}, f.next()
 }
-func (f *flakyStore) Put(context.Context, string, Payload) error { return f.next() }
+func (f *flakyStore) Put(_ context.Context, key string, p Payload) (ObjectInfo, error) {
+	if err := f.next(); err != nil {
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{Key: key, Size: p.Size(), MD5: p.MD5()}, nil
+}
 func (f *flakyStore) Open(context.Context, string) (io.ReadCloser, error) {
 	if err := f.next(); err != nil {
 		return nil, err
@@ -83,12 +89,15 @@ func TestRetryPolicyDo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &flakyStore{errs: tt.errs}
-			err := WithRetry(store, fastRetry).Put(t.Context(), "k", BytesPayload(nil))
+			info, err := WithRetry(store, fastRetry).Put(t.Context(), "k", BytesPayload([]byte("x")))
 			if store.calls != tt.wantCalls {
 				t.Errorf("calls = %d, want %d", store.calls, tt.wantCalls)
 			}
 			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && (info.Key != "k" || info.Size != 1 || !bytes.Equal(info.MD5, md5Of([]byte("x")))) {
+				t.Errorf("Put = %+v, want the store's answer for the last attempt", info)
 			}
 		})
 	}
@@ -119,7 +128,7 @@ func TestRetryStopsWhenContextEndsDuringBackoff(t *testing.T) {
 func TestRetryEveryMethod(t *testing.T) {
 	ops := map[string]func(Store) error{
 		"Stat":   func(s Store) error { _, err := s.Stat(context.Background(), "k"); return err },
-		"Put":    func(s Store) error { return s.Put(context.Background(), "k", BytesPayload(nil)) },
+		"Put":    func(s Store) error { _, err := s.Put(context.Background(), "k", BytesPayload(nil)); return err },
 		"Open":   func(s Store) error { _, err := s.Open(context.Background(), "k"); return err },
 		"Delete": func(s Store) error { return s.Delete(context.Background(), "k") },
 		"List":   func(s Store) error { return s.List(context.Background(), func(ObjectInfo) error { return nil }) },

@@ -206,28 +206,42 @@ func headMD5(out *s3.HeadObjectOutput) []byte {
 	if sum, err := hex.DecodeString(out.Metadata[s3MD5Meta]); err == nil && len(sum) == md5.Size {
 		return sum
 	}
-	if out.SSECustomerAlgorithm != nil || strings.HasPrefix(string(out.ServerSideEncryption), "aws:kms") {
+	return etagMD5(out.ETag, out.ServerSideEncryption, out.SSECustomerAlgorithm)
+}
+
+// etagMD5 is the MD5 an ETag stands for: a plain 32-digit hex ETag is the
+// MD5 of the object's bytes, computed by the server, unless SSE-KMS or
+// SSE-C encrypted it. A multipart ETag ("…-N") is not one; nil then.
+func etagMD5(etag *string, sse types.ServerSideEncryption, sseCustomerAlgorithm *string) []byte {
+	if sseCustomerAlgorithm != nil || strings.HasPrefix(string(sse), "aws:kms") {
 		return nil
 	}
-	etag := strings.Trim(aws.ToString(out.ETag), `"`)
-	if sum, err := hex.DecodeString(etag); err == nil && len(sum) == md5.Size {
+	if sum, err := hex.DecodeString(strings.Trim(aws.ToString(etag), `"`)); err == nil && len(sum) == md5.Size {
 		return sum
 	}
 	return nil
 }
 
-func (s *s3Store) Put(ctx context.Context, key string, p Payload) error {
+// Put confirms a single-request upload by the response's ETag, which the
+// server computes over the bytes it stored (and Content-MD5 already made
+// it refuse bytes damaged on the way). A multipart upload's ETag is no
+// MD5, so its result carries none and the caller Stats.
+func (s *s3Store) Put(ctx context.Context, key string, p Payload) (ObjectInfo, error) {
 	if err := s.closed.checkCall(s, "put", key); err != nil {
-		return err
+		return ObjectInfo{}, err
 	}
 	sum, err := payloadMD5(p)
 	if err != nil {
-		return &opError{store: s.name, op: "put", key: key, detail: err.Error(), cause: err}
+		return ObjectInfo{}, &opError{store: s.name, op: "put", key: key, detail: err.Error(), cause: err}
 	}
+	sent := ObjectInfo{Key: key, Size: p.Size()}
 	if p.Size() > s.threshold {
-		return s.putMultipart(ctx, key, p, sum)
+		if err := s.putMultipart(ctx, key, p, sum); err != nil {
+			return ObjectInfo{}, err
+		}
+		return sent, nil
 	}
-	_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(s.prefix + key),
 		Body:          io.NewSectionReader(p, 0, p.Size()),
@@ -236,9 +250,10 @@ func (s *s3Store) Put(ctx context.Context, key string, p Payload) error {
 		Metadata:      map[string]string{s3MD5Meta: hex.EncodeToString(sum)},
 	})
 	if err != nil {
-		return s.wrapErr("put", key, err)
+		return ObjectInfo{}, s.wrapErr("put", key, err)
 	}
-	return nil
+	sent.MD5 = etagMD5(out.ETag, out.ServerSideEncryption, out.SSECustomerAlgorithm)
+	return sent, nil
 }
 
 // putMultipart uploads p in parts read straight from the ReaderAt, so no
@@ -404,3 +419,5 @@ func (s *s3Store) wrapErr(op, key string, err error) error {
 	}
 	return e
 }
+
+func (s *s3Store) listShowsEveryKey() {}

@@ -54,7 +54,20 @@ type Store interface {
 	// and records it, so a later Stat returns it. Idempotent: calling it
 	// again with the same payload, for example after an error, is safe.
 	// p is not retained after Put returns.
-	Put(ctx context.Context, key string, p Payload) error
+	//
+	// Put returns what the store confirms it stored. When the store's own
+	// answer vouches for the content, MD5 is the digest it reports for the
+	// bytes it kept (S3: a single request's plain-MD5 ETag; Azure: the MD5
+	// the service computed over a single upload; file: the MD5 of the bytes
+	// written and synced) and Size their length (for the cloud stores,
+	// which report only the digest, the length sent: a digest that matches
+	// p's confirms both). Otherwise MD5 is nil, Size is only the length
+	// sent, and a caller that must know what is stored calls Stat: neither
+	// an MD5 the store echoes from the request (S3 multipart metadata) nor
+	// one of something else (a multipart ETag, Azure's committed block
+	// list) confirms anything. Put does not compare its answer with p: the
+	// caller does.
+	Put(ctx context.Context, key string, p Payload) (ObjectInfo, error)
 
 	// Open returns the object's bytes; the caller must Close the reader.
 	// It returns an error wrapping ErrNotExist when there is none.

@@ -102,8 +102,23 @@ func testPutStatOpen(t *testing.T, fx storeFixture) {
 		t.Run(tt.name, func(t *testing.T) {
 			data := randomBytes(uint64(i), tt.size)
 			key := "k" + strings.ReplaceAll(tt.name, " ", "-")
-			if err := s.Put(t.Context(), key, BytesPayload(data)); err != nil {
+			put, err := s.Put(t.Context(), key, BytesPayload(data))
+			if err != nil {
 				t.Fatalf("Put: %v", err)
+			}
+			if put.Key != key || put.Size != int64(tt.size) {
+				t.Errorf("Put = {%q, %d}, want {%q, %d}", put.Key, put.Size, key, tt.size)
+			}
+			// A single request is confirmed by the store's answer; parts
+			// are not, except by the file store, which wrote them itself.
+			confirmed := tt.size <= 5<<20 || fx.putConfirmsParts
+			switch {
+			case put.MD5 != nil && !bytes.Equal(put.MD5, md5Of(data)):
+				t.Errorf("Put confirms MD5 %x, want %x", put.MD5, md5Of(data))
+			case confirmed && put.MD5 == nil:
+				t.Errorf("Put confirms no MD5; want %x from the store's answer", md5Of(data))
+			case !confirmed && put.MD5 != nil:
+				t.Errorf("Put confirms MD5 %x that no answer of the store vouches for; want nil", put.MD5)
 			}
 			info, err := s.Stat(t.Context(), key)
 			if err != nil {
@@ -128,7 +143,7 @@ func testPutStatOpen(t *testing.T, fx storeFixture) {
 func testPutReplaces(t *testing.T, fx storeFixture) {
 	s := openStore(t, fx.freshURL(t))
 	for _, content := range []string{"first version", "second"} {
-		if err := s.Put(t.Context(), "doc", BytesPayload([]byte(content))); err != nil {
+		if _, err := s.Put(t.Context(), "doc", BytesPayload([]byte(content))); err != nil {
 			t.Fatalf("Put %q: %v", content, err)
 		}
 	}
@@ -169,11 +184,11 @@ func testListUnderPrefix(t *testing.T, fx storeFixture) {
 	other := openStore(t, base+"/other")
 	want := map[string]int64{"a": 1, "b": 22, "dir/c": 333}
 	for key, size := range want {
-		if err := app.Put(t.Context(), key, BytesPayload(make([]byte, size))); err != nil {
+		if _, err := app.Put(t.Context(), key, BytesPayload(make([]byte, size))); err != nil {
 			t.Fatalf("Put %s: %v", key, err)
 		}
 	}
-	if err := other.Put(t.Context(), "outside", BytesPayload([]byte("x"))); err != nil {
+	if _, err := other.Put(t.Context(), "outside", BytesPayload([]byte("x"))); err != nil {
 		t.Fatal(err)
 	}
 	got := listAll(t, app)
@@ -190,7 +205,7 @@ func testListUnderPrefix(t *testing.T, fx storeFixture) {
 func testListStops(t *testing.T, fx storeFixture) {
 	s := openStore(t, fx.freshURL(t))
 	for _, key := range []string{"a", "b", "c"} {
-		if err := s.Put(t.Context(), key, BytesPayload([]byte(key))); err != nil {
+		if _, err := s.Put(t.Context(), key, BytesPayload([]byte(key))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -205,7 +220,7 @@ func testListStops(t *testing.T, fx storeFixture) {
 func testDelete(t *testing.T, fx storeFixture) {
 	s := openStore(t, fx.freshURL(t))
 	for _, key := range []string{"keep", "drop"} {
-		if err := s.Put(t.Context(), key, BytesPayload([]byte(key))); err != nil {
+		if _, err := s.Put(t.Context(), key, BytesPayload([]byte(key))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -248,7 +263,7 @@ func testPutRejectsWrongMD5(t *testing.T, fx storeFixture) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.Put(t.Context(), "bad", lyingPayload{BytesPayload(randomBytes(7, tt.size))})
+			_, err := s.Put(t.Context(), "bad", lyingPayload{BytesPayload(randomBytes(7, tt.size))})
 			if err == nil {
 				t.Fatal("Put accepted bytes that do not match the payload's MD5")
 			}
@@ -267,7 +282,7 @@ func testInvalidKeys(t *testing.T, fx storeFixture) {
 		if exitcode.Of(err) != exitcode.BadInput {
 			t.Errorf("Stat(%q) = %v, want a bad-input error", key, err)
 		}
-		if err := s.Put(t.Context(), key, BytesPayload(nil)); exitcode.Of(err) != exitcode.BadInput {
+		if _, err := s.Put(t.Context(), key, BytesPayload(nil)); exitcode.Of(err) != exitcode.BadInput {
 			t.Errorf("Put(%q) = %v, want a bad-input error", key, err)
 		}
 	}
@@ -284,7 +299,7 @@ func testClosed(t *testing.T, fx storeFixture) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close = %v, want nil", err)
 	}
-	if err := s.Put(t.Context(), "k", BytesPayload([]byte("x"))); err == nil {
+	if _, err := s.Put(t.Context(), "k", BytesPayload([]byte("x"))); err == nil {
 		t.Error("Put after Close succeeded")
 	}
 	if err := s.List(t.Context(), func(ObjectInfo) error { return nil }); err == nil {
@@ -307,7 +322,7 @@ func testMissingLocation(t *testing.T, fx storeFixture) {
 		t.Fatalf("Open with Create: %v", err)
 	}
 	defer s.Close()
-	if err := s.Put(t.Context(), "k", BytesPayload([]byte("x"))); err != nil {
+	if _, err := s.Put(t.Context(), "k", BytesPayload([]byte("x"))); err != nil {
 		t.Fatalf("Put into the created location: %v", err)
 	}
 	// Creating again is harmless.

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -75,6 +77,12 @@ type Syncer struct {
 	buffers *blobBuffers
 	started time.Time
 
+	// index holds the keys the store had when the run began, or is nil
+	// when there is none to trust; it is set before listed is closed.
+	index      *keyIndex
+	listed     chan struct{}
+	cancelList context.CancelFunc
+
 	addMu  sync.RWMutex // Add holds it shared; Wait exclusively to close jobs
 	closed bool
 	jobs   chan job
@@ -94,10 +102,12 @@ type job struct {
 	blob heldBlob
 }
 
-// NewSyncer starts the workers. ctx bounds the whole run: when it ends,
-// uploads stop, Add returns its error and Wait reports the run as
-// interrupted. A store wrapped in WithRetry is unwrapped and its policy
-// used, unless opts.Retry is set, so retries never nest.
+// NewSyncer starts the workers and, in the background, the one listing of
+// the store that spares a Stat per new blob (see the package doc). ctx
+// bounds the whole run: when it ends, the listing and uploads stop, Add
+// returns its error and Wait reports the run as interrupted. A store
+// wrapped in WithRetry is unwrapped and its policy used, unless opts.Retry
+// is set, so retries never nest.
 func NewSyncer(ctx context.Context, store Store, opts SyncOptions) *Syncer {
 	store, policy := unwrapRetry(store)
 	if opts.Retry != (RetryPolicy{}) {
@@ -125,7 +135,16 @@ func NewSyncer(ctx context.Context, store Store, opts SyncOptions) *Syncer {
 		buffers: newBlobBuffers(opts.MemoryBudget, opts.SpoolDir),
 		started: time.Now(),
 		jobs:    make(chan job),
+		listed:  make(chan struct{}),
 	}
+	// The listing runs while Add reads the first blobs off the stream;
+	// workers wait for it before their first transfer.
+	listCtx, cancelList := context.WithCancel(ctx)
+	s.cancelList = cancelList
+	go func() {
+		defer close(s.listed)
+		s.index = s.listExisting(listCtx)
+	}()
 	s.workers.Add(opts.Transfers)
 	for range opts.Transfers {
 		go s.work()
@@ -178,6 +197,9 @@ func (s *Syncer) Wait() (Result, error) {
 		close(s.jobs)
 		s.addMu.Unlock()
 		s.workers.Wait()
+		s.cancelList() // a listing still runs only if no blob came
+		<-s.listed
+		s.index = nil // its memory is not needed any more
 
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -236,27 +258,31 @@ func (s *Syncer) record(key string, size int64, outcome Outcome, err error) {
 }
 
 // transfer moves one blob: skip it when the store already has the same
-// bytes, refuse or overwrite different bytes, else put and verify.
+// bytes, refuse or overwrite different bytes, else put and verify. A key
+// that the listing at the start proved absent is put without a stat.
 func (s *Syncer) transfer(ctx context.Context, j job) (Outcome, error) {
-	var info ObjectInfo
-	err := s.retry.Do(ctx, func(ctx context.Context) (err error) {
-		info, err = s.store.Stat(ctx, j.key)
-		return err
-	})
-	switch {
-	case errors.Is(err, ErrNotExist):
-	case err != nil:
-		return Failed, err
-	default:
-		same, err := s.sameContent(ctx, j, info)
-		if err != nil {
+	<-s.listed
+	if s.index == nil || s.index.mayHold(j.key) {
+		var info ObjectInfo
+		err := s.retry.Do(ctx, func(ctx context.Context) (err error) {
+			info, err = s.store.Stat(ctx, j.key)
+			return err
+		})
+		switch {
+		case errors.Is(err, ErrNotExist):
+		case err != nil:
 			return Failed, err
-		}
-		if same {
-			return Skipped, nil
-		}
-		if !s.opts.Overwrite {
-			return Failed, ErrExists
+		default:
+			same, err := s.sameContent(ctx, j, info)
+			if err != nil {
+				return Failed, err
+			}
+			if same {
+				return Skipped, nil
+			}
+			if !s.opts.Overwrite {
+				return Failed, ErrExists
+			}
 		}
 	}
 	// Put and verify retry as one: a verification mismatch is cured by
@@ -299,21 +325,25 @@ func (s *Syncer) hashObject(ctx context.Context, key string) ([]byte, error) {
 	return h.Sum(nil), nil
 }
 
-// putVerified puts the blob and reads back what the store reports. A
+// putVerified puts the blob and checks what the store confirms it stored:
+// the Put result when it carries an MD5, else what a Stat reports. A
 // mismatch is ErrTemporary, so the retry policy puts it again.
 func (s *Syncer) putVerified(ctx context.Context, j job) error {
-	if err := s.store.Put(ctx, j.key, j.blob); err != nil {
+	info, err := s.store.Put(ctx, j.key, j.blob)
+	if err != nil {
 		return err
 	}
-	info, err := s.store.Stat(ctx, j.key)
-	if err != nil {
-		if errors.Is(err, ErrNotExist) {
-			// Just put, now missing: eventual consistency or a concurrent
-			// delete. Worth another put.
-			return &opError{store: s.store.String(), op: "verify", key: j.key, kind: ErrTemporary,
-				detail: "object missing right after upload", cause: err}
+	if info.MD5 == nil {
+		info, err = s.store.Stat(ctx, j.key)
+		if err != nil {
+			if errors.Is(err, ErrNotExist) {
+				// Just put, now missing: eventual consistency or a
+				// concurrent delete. Worth another put.
+				return &opError{store: s.store.String(), op: "verify", key: j.key, kind: ErrTemporary,
+					detail: "object missing right after upload", cause: err}
+			}
+			return err
 		}
-		return err
 	}
 	want := j.blob.MD5()
 	if info.Size != j.blob.Size() || (info.MD5 != nil && !bytes.Equal(info.MD5, want)) {
@@ -322,4 +352,67 @@ func (s *Syncer) putVerified(ctx context.Context, j job) error {
 				info.Size, info.MD5, j.blob.Size(), hex.EncodeToString(want))}
 	}
 	return nil
+}
+
+// completeLister is implemented by stores whose List shows every key that
+// Stat would find, byte for byte: S3 and Azure, whose keys are exact
+// strings. A folder is not one (links, case-insensitive or normalising
+// file systems give a file several names), and its Stat costs no request.
+type completeLister interface {
+	Store
+	listShowsEveryKey()
+}
+
+// maxIndexedKeys bounds the index of existing keys to 16 MiB (8 bytes a
+// key). A store holding more objects is not indexed: every blob is then
+// checked with a Stat, as without an index.
+var maxIndexedKeys = 2_000_000
+
+var errIndexFull = errors.New("too many objects to index")
+
+// keyIndex is the set of keys a store held when the run began, as 64-bit
+// hashes sorted for binary search. Two keys may share a hash; that only
+// makes an absent key look present, which costs a Stat, never a skip.
+type keyIndex struct {
+	seed   maphash.Seed
+	hashes []uint64
+}
+
+func (x *keyIndex) mayHold(key string) bool {
+	_, found := slices.BinarySearch(x.hashes, maphash.String(x.seed, key))
+	return found
+}
+
+// listExisting lists the store once and returns the index of its keys, or
+// nil, after logging why, when the listing cannot be trusted to show every
+// object: the store cannot promise it, the listing failed, or it was too
+// long to keep.
+func (s *Syncer) listExisting(ctx context.Context) *keyIndex {
+	if _, ok := s.store.(completeLister); !ok {
+		return nil
+	}
+	started := time.Now()
+	x := &keyIndex{seed: maphash.MakeSeed()}
+	lister := &retryStore{Store: s.store, policy: s.retry}
+	err := lister.List(ctx, func(info ObjectInfo) error {
+		if len(x.hashes) >= maxIndexedKeys {
+			return errIndexFull
+		}
+		x.hashes = append(x.hashes, maphash.String(x.seed, info.Key))
+		return nil
+	})
+	switch {
+	case errors.Is(err, errIndexFull):
+		s.log.Info("store holds too many objects to index; checking each blob with a stat",
+			"max_indexed", maxIndexedKeys)
+		return nil
+	case err != nil && ctx.Err() != nil:
+		return nil // the run is over; workers find out themselves
+	case err != nil:
+		s.log.Warn("listing the store failed; checking each blob with a stat instead", "err", err)
+		return nil
+	}
+	slices.Sort(x.hashes)
+	s.log.Debug("listed the store", "objects", len(x.hashes), "duration", time.Since(started))
+	return x
 }

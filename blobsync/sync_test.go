@@ -88,6 +88,7 @@ func TestSyncer(t *testing.T) {
 			t.Run("ExistingDifferentContent", func(t *testing.T) { testExistingDifferentContent(t, fx) })
 			t.Run("PrefixAndSuffix", func(t *testing.T) { testPrefixSuffix(t, fx) })
 			t.Run("CancelThenResume", func(t *testing.T) { testCancelThenResume(t, fx) })
+			t.Run("RequestsPerBlob", func(t *testing.T) { testRequestsPerBlob(t, fx) })
 		})
 	}
 }
@@ -165,7 +166,7 @@ func testExistingDifferentContent(t *testing.T, fx storeFixture) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := store.Put(t.Context(), uuid, BytesPayload([]byte(tt.existing))); err != nil {
+			if _, err := store.Put(t.Context(), uuid, BytesPayload([]byte(tt.existing))); err != nil {
 				t.Fatal(err)
 			}
 			res, addErr, err := syncBlobs(t.Context(), store, SyncOptions{Overwrite: tt.overwrite}, blob)
@@ -250,4 +251,47 @@ func testCancelThenResume(t *testing.T, fx storeFixture) {
 		t.Fatalf("rerun = %+v, want %d (up to %d) skipped and the rest uploaded", res, len(present), len(present)+opts.Transfers)
 	}
 	assertStored(t, store, blobs, sameKey, 10)
+}
+
+// testRequestsPerBlob counts the store calls of a first run and a rerun.
+// Where the store's listing shows every key (S3, Azure), the first run
+// puts each blob with no Stat before (the listing proved it absent) or
+// after (the Put's answer confirmed its MD5); elsewhere each blob gets one
+// Stat before. A rerun Stats each blob once and puts none.
+func testRequestsPerBlob(t *testing.T, fx storeFixture) {
+	base := openStore(t, fx.freshURL(t))
+	counting := &countingStore{Store: base}
+	var store Store = counting
+	_, complete := base.(completeLister)
+	if complete {
+		store = listedStore{counting}
+	}
+	blobs := makeBlobs(50, 3000)
+	n := int32(len(blobs))
+	wantStats := n
+	if complete {
+		wantStats = 0
+	}
+	for _, run := range []struct {
+		name                string
+		wantStats, wantPuts int32
+		wantUploaded        int
+	}{
+		{"first run", wantStats, n, len(blobs)},
+		{"rerun", n, 0, 0},
+	} {
+		counting.stats.Store(0)
+		counting.puts.Store(0)
+		res, addErr, err := syncBlobs(t.Context(), store, SyncOptions{}, blobs)
+		if addErr != nil || err != nil || res.Uploaded != run.wantUploaded || res.Skipped != len(blobs)-run.wantUploaded {
+			t.Fatalf("%s: %+v, add %v, wait %v", run.name, res, addErr, err)
+		}
+		if stats, puts := counting.stats.Load(), counting.puts.Load(); stats != run.wantStats || puts != run.wantPuts {
+			t.Errorf("%s: %d stats and %d puts for %d blobs, want %d and %d", run.name, stats, puts, n, run.wantStats, run.wantPuts)
+		}
+	}
+	if complete && counting.lists.Load() != 2 {
+		t.Errorf("%d listings in two runs, want 2", counting.lists.Load())
+	}
+	assertStored(t, base, blobs, sameKey, 1)
 }

@@ -3,7 +3,11 @@ package blobsync
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -51,38 +55,64 @@ func TestSyncerAddRejects(t *testing.T) {
 }
 
 // lossyStore wraps a real store and drops the last byte of the first
-// badPuts uploads, as a store that lost part of a write would. It tests the
-// Syncer's verification, not a store.
+// badPuts uploads, as a store that lost part of a write would. With hideMD5
+// its Put confirms no MD5, so the Syncer must Stat to find the loss. It
+// tests the Syncer's verification, not a store.
 type lossyStore struct {
+	Store
+	badPuts atomic.Int32
+	hideMD5 bool
+}
+
+func (l *lossyStore) Put(ctx context.Context, key string, p Payload) (ObjectInfo, error) {
+	if l.badPuts.Add(-1) >= 0 && p.Size() > 0 {
+		data := make([]byte, p.Size()-1)
+		if _, err := p.ReadAt(data, 0); err != nil {
+			return ObjectInfo{}, err
+		}
+		p = BytesPayload(data)
+	}
+	info, err := l.Store.Put(ctx, key, p)
+	if l.hideMD5 {
+		info.MD5 = nil
+	}
+	return info, err
+}
+
+// misreportingStore stores the bytes faithfully but its Put answers with
+// the MD5 of other bytes for the first badPuts uploads, as a store whose
+// confirmation disagrees with what was sent would.
+type misreportingStore struct {
 	Store
 	badPuts atomic.Int32
 }
 
-func (l *lossyStore) Put(ctx context.Context, key string, p Payload) error {
-	if l.badPuts.Add(-1) >= 0 && p.Size() > 0 {
-		data := make([]byte, p.Size()-1)
-		if _, err := p.ReadAt(data, 0); err != nil {
-			return err
-		}
-		return l.Store.Put(ctx, key, BytesPayload(data))
+func (m *misreportingStore) Put(ctx context.Context, key string, p Payload) (ObjectInfo, error) {
+	info, err := m.Store.Put(ctx, key, p)
+	if err == nil && m.badPuts.Add(-1) >= 0 {
+		info.MD5 = md5Of([]byte("other bytes"))
 	}
-	return l.Store.Put(ctx, key, p)
+	return info, err
 }
 
 func TestSyncerVerifiesAfterPut(t *testing.T) {
 	tests := []struct {
 		name         string
+		wrap         func(Store, int32) Store
 		badPuts      int32
 		wantUploaded int
 		wantFailed   int
 	}{
-		{"first put lost, retry repairs", 1, 1, 0},
-		{"every put lost, fails", 100, 0, 1},
+		{"first put lost, retry repairs", lossy(false), 1, 1, 0},
+		{"every put lost, fails", lossy(false), 100, 0, 1},
+		{"first put lost unconfirmed, stat finds it, retry repairs", lossy(true), 1, 1, 0},
+		{"every put lost unconfirmed, stat finds it, fails", lossy(true), 100, 0, 1},
+		{"first put misreported, retry repairs", misreporting, 1, 1, 0},
+		{"every put misreported, fails", misreporting, 100, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := &lossyStore{Store: openTempFileStore(t)}
-			store.badPuts.Store(tt.badPuts)
+			store := tt.wrap(openTempFileStore(t), tt.badPuts)
 			data := []byte("0123456789")
 			res, addErr, err := syncBlobs(t.Context(), store, SyncOptions{Retry: fastRetry},
 				[]testBlob{{uuid: "u", data: data}})
@@ -101,6 +131,158 @@ func TestSyncerVerifiesAfterPut(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func lossy(hideMD5 bool) func(Store, int32) Store {
+	return func(s Store, badPuts int32) Store {
+		l := &lossyStore{Store: s, hideMD5: hideMD5}
+		l.badPuts.Store(badPuts)
+		return l
+	}
+}
+
+func misreporting(s Store, badPuts int32) Store {
+	m := &misreportingStore{Store: s}
+	m.badPuts.Store(badPuts)
+	return m
+}
+
+// countingStore counts the calls a Syncer makes to a real store and can
+// fail List or strip the MD5 from Put's answer. It is no completeLister;
+// listedStore is.
+type countingStore struct {
+	Store
+	stats, puts, lists atomic.Int32
+	listErr            error // returned by List instead of listing
+	hideMD5            bool  // Put confirms no MD5
+}
+
+func (c *countingStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
+	c.stats.Add(1)
+	return c.Store.Stat(ctx, key)
+}
+
+func (c *countingStore) Put(ctx context.Context, key string, p Payload) (ObjectInfo, error) {
+	c.puts.Add(1)
+	info, err := c.Store.Put(ctx, key, p)
+	if c.hideMD5 {
+		info.MD5 = nil
+	}
+	return info, err
+}
+
+func (c *countingStore) List(ctx context.Context, fn func(ObjectInfo) error) error {
+	c.lists.Add(1)
+	if c.listErr != nil {
+		return c.listErr
+	}
+	return c.Store.List(ctx, fn)
+}
+
+// listedStore vouches that its List shows every key, as S3 and Azure do;
+// the file store under it does for the plain keys these tests use.
+type listedStore struct{ *countingStore }
+
+func (listedStore) listShowsEveryKey() {}
+
+// TestSyncerListsOnce checks the requests per blob: one listing for the
+// run, a Stat only for keys the listing showed (or for every key when
+// there is no listing to trust), one Put per upload and no Stat after a
+// Put that confirmed its MD5.
+func TestSyncerListsOnce(t *testing.T) {
+	const newBlobs = 20
+	tests := []struct {
+		name      string
+		complete  bool  // the store is a completeLister
+		listErr   error // List fails
+		maxIndex  int   // maxIndexedKeys, 0: unchanged
+		hideMD5   bool  // Put confirms no MD5
+		wantLists int32
+		wantStats int32
+		wantLog   string
+	}{
+		{"listing proves absence", true, nil, 0, false, 1, 2, ""},
+		{"unconfirmed put is stat'ed", true, nil, 0, true, 1, 2 + newBlobs, ""},
+		{"listing fails", true, fmt.Errorf("list: %w", ErrAccessDenied), 0, false, 1, 2 + newBlobs, "listing the store failed"},
+		{"too many objects to index", true, nil, 1, false, 1, 2 + newBlobs, "too many objects to index"},
+		{"store without a complete listing", false, nil, 0, false, 0, 2 + newBlobs, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.maxIndex > 0 {
+				old := maxIndexedKeys
+				maxIndexedKeys = tt.maxIndex
+				t.Cleanup(func() { maxIndexedKeys = old })
+			}
+			base := openTempFileStore(t)
+			blobs := makeBlobs(2+newBlobs, 100)
+			same, other := blobs[0], blobs[1]
+			if _, err := base.Put(t.Context(), same.uuid, BytesPayload(same.data)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := base.Put(t.Context(), other.uuid, BytesPayload([]byte("other content"))); err != nil {
+				t.Fatal(err)
+			}
+			counting := &countingStore{Store: base, listErr: tt.listErr, hideMD5: tt.hideMD5}
+			var store Store = counting
+			if tt.complete {
+				store = listedStore{counting}
+			}
+			var logged bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&logged, nil))
+			res, addErr, err := syncBlobs(t.Context(), store, SyncOptions{Retry: fastRetry, Log: log}, blobs)
+			if addErr != nil {
+				t.Fatal(addErr)
+			}
+			if res.Uploaded != newBlobs || res.Skipped != 1 || res.Failed != 1 ||
+				err == nil || len(res.Failures) != 1 || res.Failures[0].Key != other.uuid ||
+				!strings.Contains(res.Failures[0].Err, "use --overwrite") {
+				t.Fatalf("result %+v, %v; want %d uploaded, %s skipped, %s refused", res, err, newBlobs, same.uuid, other.uuid)
+			}
+			if got := counting.lists.Load(); got != tt.wantLists {
+				t.Errorf("%d listings, want %d", got, tt.wantLists)
+			}
+			if got := counting.stats.Load(); got != tt.wantStats {
+				t.Errorf("%d stats, want %d", got, tt.wantStats)
+			}
+			if got := counting.puts.Load(); got != newBlobs {
+				t.Errorf("%d puts, want %d", got, newBlobs)
+			}
+			if tt.wantLog != "" && !strings.Contains(logged.String(), tt.wantLog) {
+				t.Errorf("log does not say %q:\n%s", tt.wantLog, logged.String())
+			}
+			assertStored(t, base, append([]testBlob{same, {uuid: other.uuid, data: []byte("other content")}}, blobs[2:]...), sameKey, 1)
+		})
+	}
+}
+
+// TestSyncerListedStoreCancelled starts a run whose context has already
+// ended: the listing stops, no blob is put, none counts as failed, and
+// Wait does not hang.
+func TestSyncerListedStoreCancelled(t *testing.T) {
+	counting := &countingStore{Store: openTempFileStore(t)}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	res, addErr, err := syncBlobs(ctx, listedStore{counting}, SyncOptions{}, makeBlobs(3, 10))
+	if !errors.Is(addErr, context.Canceled) || !errors.Is(err, context.Canceled) || res.Failed != 0 || res.Uploaded != 0 {
+		t.Fatalf("result %+v, add %v, wait %v; want nothing done and an interrupted run", res, addErr, err)
+	}
+	if counting.puts.Load() != 0 {
+		t.Errorf("%d puts after cancellation", counting.puts.Load())
+	}
+}
+
+func TestKeyIndex(t *testing.T) {
+	x := &keyIndex{seed: maphash.MakeSeed()}
+	for _, key := range []string{"a", "b/c", "d"} {
+		x.hashes = append(x.hashes, maphash.String(x.seed, key))
+	}
+	slices.Sort(x.hashes)
+	for key, want := range map[string]bool{"a": true, "b/c": true, "d": true, "b": false, "c": false, "": false} {
+		if got := x.mayHold(key); got != want {
+			t.Errorf("mayHold(%q) = %v, want %v", key, got, want)
+		}
 	}
 }
 

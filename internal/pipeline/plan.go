@@ -141,7 +141,7 @@ func planFiles(ctx context.Context, cfg *Config) (runbook.TargetFacts, []runbook
 	_, _ = rand.Read(data)
 	key := fmt.Sprintf("mxmigrate-probe-%x", data[:8])
 	started := time.Now()
-	err = store.Put(ctx, key, blobsync.BytesPayload(data))
+	_, err = store.Put(ctx, key, blobsync.BytesPayload(data))
 	took := time.Since(started)
 	if err == nil {
 		var info blobsync.ObjectInfo
