@@ -18,6 +18,7 @@ func addDBFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	fs.StringVar(&c.Schema, "schema", "", "target schema (default: public for PostgreSQL, dbo for SQL Server)")
 	fs.StringVar(&c.Staging, "staging", "", "SQL Server targets: the staging PostgreSQL (a postgres:// URL, or 'local', the default)")
 	fs.StringVar(&c.TypeMapFile, "type-map", "", "SQL Server targets: a JSON file of type rules overriding the defaults")
+	fs.BoolVar(&c.Checksums, "checksums", false, "verify every row's content at the end, not only counts (advised for SQL Server targets)")
 }
 
 func addFilesFlags(fs *pflag.FlagSet, c *pipeline.Config) {

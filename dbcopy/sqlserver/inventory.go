@@ -56,8 +56,10 @@ WHERE t.schema_id = SCHEMA_ID(@p1) AND i.type > 0 AND i.is_primary_key = 0 AND i
 	for _, k := range indexes {
 		inv.Indexes[k] = true
 	}
-	constraints, err := queryStrings(ctx, t.db, `SELECT OBJECT_NAME(o.parent_object_id) + N'.' + o.name FROM sys.objects o
-WHERE o.schema_id = SCHEMA_ID(@p1) AND o.type IN ('PK', 'UQ', 'F')`, t.schema)
+	// sys.key_constraints and sys.foreign_keys rather than sys.objects by
+	// type: the same rows on SQL Server, and the views TDS stand-ins fill.
+	constraints, err := queryStrings(ctx, t.db, `SELECT OBJECT_NAME(o.parent_object_id) + N'.' + o.name FROM sys.key_constraints o WHERE o.schema_id = SCHEMA_ID(@p1)
+UNION ALL SELECT OBJECT_NAME(o.parent_object_id) + N'.' + o.name FROM sys.foreign_keys o WHERE o.schema_id = SCHEMA_ID(@p1)`, t.schema)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: constraints: %w", err)
 	}

@@ -136,7 +136,8 @@ func stepExists(ctx context.Context, db *sql.DB, schema string, s step) (bool, e
 	case "index":
 		query, args = `SELECT COUNT(*) FROM sys.indexes WHERE object_id = OBJECT_ID(@p1) AND name = @p2`, []any{qualified(schema, s.Table), s.Name}
 	default: // constraints
-		query, args = `SELECT COUNT(*) FROM sys.objects WHERE parent_object_id = OBJECT_ID(@p1) AND name = @p2`, []any{qualified(schema, s.Table), s.Name}
+		query, args = `SELECT (SELECT COUNT(*) FROM sys.key_constraints WHERE parent_object_id = OBJECT_ID(@p1) AND name = @p2)
+	+ (SELECT COUNT(*) FROM sys.foreign_keys WHERE parent_object_id = OBJECT_ID(@p1) AND name = @p2)`, []any{qualified(schema, s.Table), s.Name}
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
