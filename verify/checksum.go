@@ -1,18 +1,20 @@
 package verify
 
 import (
+	"cmp"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"math/bits"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
@@ -24,10 +26,19 @@ import (
 const (
 	// maxListedRows is how many differing rows a table's report lists.
 	maxListedRows = 10
-	// defaultIndexLimit is the largest table whose rows are indexed by key
-	// (about 30 bytes a row), so that differing rows can be listed. Larger
-	// tables are compared by digest alone.
+	// defaultIndexLimit is the most rows of the target that listing one
+	// table's differences may index in all: the rows in the buckets whose
+	// digests differ (see tableCheck). Beyond it the table is reported by
+	// digest alone, so that listing never costs more than a few more reads
+	// of the table.
 	defaultIndexLimit = 2_000_000
+	// defaultChunkRows is how many target rows listing indexes at once,
+	// 24 bytes each; more are listed in several rounds.
+	defaultChunkRows = 256 << 10
+	// defaultBucketRows is about how many rows share a bucket digest.
+	defaultBucketRows = 1024
+	// maxBucketBits caps a table's buckets (2^14 digests of 24 bytes).
+	maxBucketBits = 14
 	// maxShownBytes is how much of a value a difference shows.
 	maxShownBytes = 64
 )
@@ -38,90 +49,134 @@ const (
 // of rep that are not Missing. Tables the dump has but rep lacks are not
 // compared.
 //
-// a's data is read once, in file order, from r (positioned after the TOC,
-// as for Archive.ScanData). Each table is read from the target with
-// ScanTable, which must return a uuid as a string (see CanonicalValue).
-// The target is read ahead of the dump, at most jobs tables at a time, and
-// each table's rows are indexed by key (the primary key, else the id
-// column, else the whole row) while the dump catches up: the dump's rows,
-// read once, are then checked against the index as they stream past, so
-// the backup's side of a difference is in hand when it is found. A table
-// whose contents differ is read from the target a second time to show the
-// target's side. Memory stays bounded: an index holds at most 2 million
-// rows (larger tables are compared by digest only) and at most jobs
-// indexes exist at once.
+// It works in two passes, neither of which holds more than a bounded
+// amount in memory whatever the size of the tables:
+//
+//   - The first pass reads the dump once, in file order, while up to jobs
+//     tables are read from the target at the same time (with ScanTable,
+//     which must return a uuid as a string, see CanonicalValue), largest
+//     first. Each side of a table is reduced to an order-independent
+//     digest: its row count and the sum of its rows' 128-bit hashes, kept
+//     per bucket of rows (rows are put in buckets by their key: the
+//     primary key, else the id column, else the whole row).
+//   - Only a table whose digests differ gets a second pass, which names
+//     the differing rows: the target's rows in the buckets that differ
+//     are indexed by key (about 256Ki rows, 6 MiB, at a time; more in
+//     several rounds), and the table's rows in the dump, read again from
+//     the file at the table's offset, are matched against the index. A
+//     last read of the target fetches its side of the listed rows. When
+//     the buckets that differ hold more than 2 million target rows, the
+//     table is reported by digest alone.
+//
+// The second pass runs on the same jobs goroutines as the target's
+// scans, after them, so that at most jobs target reads are under way.
 //
 // Per-table failures (the target cannot be read, a value cannot be
 // normalised) mark that table as not matching and name the cause; an
 // error is returned only when the dump cannot be read or ctx ends.
-func CompareContents(ctx context.Context, a *pgdump.Archive, r io.Reader, target dbcopy.Target, rep *DBReport, jobs int) error {
-	return compareContents(ctx, a, r, target, rep, contentOptions{jobs: jobs, indexLimit: defaultIndexLimit})
+func CompareContents(ctx context.Context, dump *pgdump.ArchiveFile, target dbcopy.Target, rep *DBReport, jobs int) error {
+	return compareContents(ctx, dump, target, rep, contentOptions{jobs: jobs})
 }
 
+// contentOptions tunes a comparison; zero values take the defaults.
 type contentOptions struct {
 	jobs       int
-	indexLimit int64
+	indexLimit int64 // most target rows the listing of one table indexes
+	chunkRows  int64 // most target rows indexed at once
+	bucketRows int64 // rows per bucket digest aimed at
 }
 
-// contentRun is one CompareContents call: the target scans it has under
-// way and the first error that ends it.
+func (o contentOptions) withDefaults() contentOptions {
+	o.jobs = max(o.jobs, 1)
+	if o.indexLimit <= 0 {
+		o.indexLimit = defaultIndexLimit
+	}
+	if o.chunkRows <= 0 {
+		o.chunkRows = defaultChunkRows
+	}
+	if o.bucketRows <= 0 {
+		o.bucketRows = defaultBucketRows
+	}
+	return o
+}
+
+// contentRun is one CompareContents call.
 type contentRun struct {
+	dump   *pgdump.ArchiveFile
 	target dbcopy.Target
 	opts   contentOptions
-	seed   maphash.Seed  // for in-memory key and cell hashes
-	slots  chan struct{} // one per table read ahead from the target
-	wg     sync.WaitGroup
+	seeds  seeds
 	cancel context.CancelFunc
+
+	lists    chan *tableCheck // tables whose contents differ, to list
+	unjoined atomic.Int64     // tables not yet read on both sides
 
 	errMu sync.Mutex
 	err   error
 }
 
-func compareContents(ctx context.Context, a *pgdump.Archive, r io.Reader, target dbcopy.Target, rep *DBReport, opts contentOptions) error {
-	opts.jobs = max(opts.jobs, 1)
+func compareContents(ctx context.Context, dump *pgdump.ArchiveFile, target dbcopy.Target, rep *DBReport, opts contentOptions) error {
+	opts = opts.withDefaults()
 	rep.Checksums = true
-	plan, byDumpID := planContents(a, rep)
+	plan, byDumpID := planContents(dump.Archive, rep, opts.bucketRows)
+	if len(plan) == 0 {
+		return nil
+	}
 
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	run := &contentRun{target: target, opts: opts, seed: maphash.MakeSeed(),
-		slots: make(chan struct{}, opts.jobs), cancel: cancel}
-	stop := make(chan struct{})
-	run.wg.Add(1)
-	go run.readAhead(ctx, plan, stop)
+	run := &contentRun{dump: dump, target: target, opts: opts, seeds: newSeeds(), cancel: cancel,
+		lists: make(chan *tableCheck, len(plan))}
+	run.unjoined.Store(int64(len(plan)))
 
-	consumed := make([]bool, len(plan))
-	lowest := 0 // the first table of the plan the dump has not reached
-	err := a.ScanData(ctx, r, func(e *pgdump.Entry, data io.Reader) error {
-		t := byDumpID[e.DumpID]
-		if t == nil {
-			return nil
+	// The target's side: the largest tables first, so that the longest
+	// scan is under way from the start, then the listing of the tables
+	// that differ as they come.
+	scans := slices.Clone(plan)
+	slices.SortStableFunc(scans, func(a, b *tableCheck) int { return cmp.Compare(b.size, a.size) })
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(opts.jobs, len(scans)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(len(scans)) {
+					break
+				}
+				run.scanTarget(ctx, scans[i])
+			}
+			for {
+				select {
+				case t, ok := <-run.lists:
+					if !ok {
+						return
+					}
+					run.list(ctx, t)
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+
+	// The dump's side, at the same time, in file order.
+	err := dump.ScanData(ctx, dump.Data(), func(e *pgdump.Entry, data io.Reader) error {
+		if t := byDumpID[e.DumpID]; t != nil {
+			return run.digestDump(ctx, t, data)
 		}
-		if t.order != lowest {
-			// The data comes in another order than planned: the tables
-			// read ahead may hold every slot, so do not wait for one.
-			run.startScan(ctx, t, false)
-		}
-		consumed[t.order] = true
-		for lowest < len(plan) && consumed[lowest] {
-			lowest++
-		}
-		select {
-		case <-t.scanned:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		return run.compareDump(ctx, t, data)
+		return nil
 	})
 	if err != nil {
-		cancel()
+		run.fail(err)
 	}
-	close(stop)
-	run.wg.Wait()
+	wg.Wait()
 	if run.err != nil {
 		return run.err
 	}
-	return err
+	return parent.Err()
 }
 
 // fail ends the run with err, unless it already ended.
@@ -134,74 +189,52 @@ func (run *contentRun) fail(err error) {
 	run.cancel()
 }
 
-// readAhead starts the target scans in the order the dump's data comes,
-// each once a slot is free; a table's slot is freed when its comparison is
-// done.
-func (run *contentRun) readAhead(ctx context.Context, plan []*tableCheck, stop <-chan struct{}) {
-	defer run.wg.Done()
-	for _, t := range plan {
-		select {
-		case run.slots <- struct{}{}:
-		case <-stop:
-			return
-		case <-ctx.Done():
-			return
-		}
-		if !run.startScan(ctx, t, true) {
-			<-run.slots // the dump got there first
-		}
-	}
-}
-
-// startScan starts reading t from the target unless that has started; it
-// reports whether it started it.
-func (run *contentRun) startScan(ctx context.Context, t *tableCheck, withSlot bool) bool {
-	started := false
-	t.startOnce.Do(func() {
-		started = true
-		t.holdsSlot = withSlot
-		run.wg.Add(1)
-		go func() {
-			defer run.wg.Done()
-			defer close(t.scanned)
-			run.scanTarget(ctx, t)
-		}()
-	})
-	return started
-}
-
 // tableCheck is the comparison of one table.
+//
+// Each side's digest is kept per bucket: a row's bucket is the top
+// bucketBits bits of its key's hash, so that a row and its counterpart
+// fall in the same bucket, and a bucket's digests differ only when rows
+// of that bucket differ. Buckets hold about defaultBucketRows rows, so
+// that a few differing rows in a large table are found by indexing a few
+// thousand rows, not the table.
 type tableCheck struct {
-	result  *TableResult
-	entry   *pgdump.Entry // the TABLE DATA entry
-	columns []string
-	kinds   []kind
-	key     []int // the columns that identify a row
-	order   int   // position in the data's order
+	result     *TableResult
+	entry      *pgdump.Entry // the TABLE DATA entry
+	columns    []string
+	kinds      []kind
+	key        []int // the columns that identify a row
+	size       int64 // rows expected, for the order of scans and the buckets
+	bucketBits uint
 
-	startOnce sync.Once
-	holdsSlot bool
-	scanned   chan struct{} // closed when the fields below are set
-	target    digest
-	index     map[uint64]indexedRow // key hash -> row; nil when rows cannot be listed
-	unlisted  string                // why rows cannot be listed
-	scanErr   error
+	// pending counts the sides not yet read; the goroutine that reads the
+	// last one judges the table. Until then each side's fields belong to
+	// the goroutine that reads it.
+	pending atomic.Int32
+	target  sideDigest
+	scanErr error
+	dump    sideDigest
+	problem string // why the table could not be compared
 
-	// Set while the dump's rows stream past.
-	dump            digest
+	// Set by the listing, which one goroutine runs.
+	diff            []bucketRows // the buckets whose digests differ
+	unlisted        string       // why rows cannot be listed
 	changed         int64
 	missing         int64
 	onlyInTarget    int64
 	listed          []*rowDiff
-	problem         string // why the table could not be compared
 	listTargetError error
+	incomplete      bool // the listing stopped before counting every row
 }
 
-// indexedRow is a target row in the index: its row hash and how many
-// rows have that key and contents (tables without a key may repeat rows).
-type indexedRow struct {
-	row uint64
-	n   uint32
+// bucketRows is a bucket that differs and how many target rows it holds.
+type bucketRows struct {
+	bucket uint32
+	rows   int64
+}
+
+// bucket is the bucket of a row whose key hashes to k.
+func (t *tableCheck) bucket(k uint64) uint32 {
+	return uint32(k >> (64 - t.bucketBits)) // a shift by 64 gives 0
 }
 
 // digest is an order-independent digest of a multiset of rows: the row
@@ -218,10 +251,41 @@ func (d *digest) add(h rowHash) {
 	d.rows++
 }
 
+// merge adds the rows of e to d.
+func (d *digest) merge(e digest) {
+	var carry uint64
+	d.lo, carry = bits.Add64(d.lo, e.lo, 0)
+	d.hi, _ = bits.Add64(d.hi, e.hi, carry)
+	d.rows += e.rows
+}
+
+// sideDigest is the digest of one side of a table, by bucket and, once
+// the side is read, in all.
+type sideDigest struct {
+	total   digest
+	buckets []digest
+}
+
+func newSideDigest(bucketBits uint) sideDigest {
+	return sideDigest{buckets: make([]digest, 1<<bucketBits)}
+}
+
+func (s *sideDigest) add(bucket uint32, h rowHash) {
+	s.buckets[bucket].add(h)
+}
+
+// finish sums the buckets.
+func (s *sideDigest) finish() {
+	s.total = digest{}
+	for _, d := range s.buckets {
+		s.total.merge(d)
+	}
+}
+
 // planContents lists the tables to compare in the order of their data in
 // the archive, by TABLE DATA dump ID. Tables that cannot be compared get
 // their result at once and are left out.
-func planContents(a *pgdump.Archive, rep *DBReport) ([]*tableCheck, map[int]*tableCheck) {
+func planContents(a *pgdump.Archive, rep *DBReport, bucketRows int64) ([]*tableCheck, map[int]*tableCheck) {
 	results := map[string]*TableResult{}
 	for i := range rep.Tables {
 		if r := &rep.Tables[i]; !r.Missing && results[r.Name] == nil {
@@ -256,7 +320,7 @@ func planContents(a *pgdump.Archive, rep *DBReport) ([]*tableCheck, map[int]*tab
 			continue
 		}
 		delete(results, e.Tag)
-		t := &tableCheck{result: r, entry: e, scanned: make(chan struct{})}
+		t := &tableCheck{result: r, entry: e, size: max(r.SourceRows, r.TargetRows, 0)}
 		qualified := e.Namespace + "." + e.Tag
 		if err := t.describe(definitions[qualified], primaryKeys[qualified]); err != nil {
 			t.problem = "cannot compare contents: " + err.Error()
@@ -266,11 +330,22 @@ func planContents(a *pgdump.Archive, rep *DBReport) ([]*tableCheck, map[int]*tab
 		if len(t.columns) == 0 {
 			continue // no values to compare; the row counts say it all
 		}
-		t.order = len(plan)
+		t.bucketBits = bucketBitsFor(t.size, bucketRows)
+		t.pending.Store(2)
 		plan = append(plan, t)
 		byDumpID[e.DumpID] = t
 	}
 	return plan, byDumpID
+}
+
+// bucketBitsFor picks the number of buckets, a power of two, so that
+// each holds about bucketRows of a table's rows.
+func bucketBitsFor(rows, bucketRows int64) uint {
+	n := uint(0)
+	for n < maxBucketBits && rows > bucketRows<<n {
+		n++
+	}
+	return n
 }
 
 // sortByDataOffset orders data entries as their blocks lie in the file.
@@ -339,61 +414,28 @@ func keyColumns(position map[string]int, primaryKey []string, n int) []int {
 	return key
 }
 
-// scanTarget reads t from the target: its digest and, for tables small
-// enough, the index of its rows by key.
+// scanTarget digests the target's side of t.
 func (run *contentRun) scanTarget(ctx context.Context, t *tableCheck) {
-	limit := run.opts.indexLimit
-	tooLarge := fmt.Sprintf("contents differ; table too large to list rows (more than %d rows)", limit)
-	var index map[uint64]indexedRow
-	if t.result.TargetRows > limit {
-		t.unlisted = tooLarge
-	} else {
-		index = make(map[uint64]indexedRow, max(t.result.TargetRows, 0))
-	}
-	enc := newRowEncoder(t.columns, t.kinds)
-	t.scanErr = run.target.ScanTable(ctx, t.result.Name, t.columns, func(values []any) error {
+	side := newSideDigest(t.bucketBits)
+	enc := newRowEncoder(t.columns, t.kinds, run.seeds)
+	err := run.target.ScanTable(ctx, t.result.Name, t.columns, func(values []any) error {
 		if err := enc.encodeValues(values); err != nil {
 			return err
 		}
-		h := enc.hash()
-		t.target.add(h)
-		if index == nil {
-			return nil
-		}
-		if t.target.rows > limit {
-			index, t.unlisted = nil, tooLarge
-			return nil
-		}
-		k := enc.keyHash(run.seed, t.key)
-		prev, seen := index[k]
-		switch {
-		case !seen:
-			index[k] = indexedRow{row: h.lo, n: 1}
-		case prev.row == h.lo:
-			prev.n++
-			index[k] = prev
-		default:
-			index, t.unlisted = nil, fmt.Sprintf("contents differ; rows cannot be listed: the key (%s) is not unique in the target", t.keyNames())
-		}
+		side.add(t.bucket(enc.keyHash(t.key)), enc.hash())
 		return nil
 	})
-	t.index = index
+	side.finish()
+	t.target, t.scanErr = side, err
+	run.sideDone(ctx, t)
 }
 
-// compareDump digests the dump's rows of t and checks each against the
-// target's index.
-func (run *contentRun) compareDump(ctx context.Context, t *tableCheck, data io.Reader) error {
-	if t.scanErr != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		t.problem = "cannot read the table from the target: " + t.scanErr.Error()
-		run.finish(t)
-		return nil
-	}
-	enc := newRowEncoder(t.columns, t.kinds)
+// digestDump digests the dump's side of t.
+func (run *contentRun) digestDump(ctx context.Context, t *tableCheck, data io.Reader) error {
+	side := newSideDigest(t.bucketBits)
+	enc := newRowEncoder(t.columns, t.kinds, run.seeds)
 	rows := pgdump.NewCopyReader(data)
-	for {
+	for n := 1; ; n++ {
 		fields, err := rows.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -402,133 +444,53 @@ func (run *contentRun) compareDump(ctx context.Context, t *tableCheck, data io.R
 			return fmt.Errorf("%s: %w", t.entry, err)
 		}
 		if err := enc.encodeFields(fields); err != nil {
-			t.problem = fmt.Sprintf("cannot compare contents: backup row %d: %v", t.dump.rows+1, err)
-			run.finish(t)
-			return nil // ScanData skips the rest of the table
+			t.problem = fmt.Sprintf("cannot compare contents: backup row %d: %v", n, err)
+			break // ScanData skips the rest of the table
 		}
-		h := enc.hash()
-		t.dump.add(h)
-		if t.index != nil {
-			t.match(run.seed, enc, h)
-		}
+		side.add(t.bucket(enc.keyHash(t.key)), enc.hash())
 	}
-	if t.dump == t.target || t.index == nil {
-		run.finish(t)
-		return nil
-	}
-	for _, e := range t.index {
-		t.onlyInTarget += int64(e.n) // what no dump row matched
-	}
-	if !t.needsTargetRows() {
-		run.finish(t)
-		return nil
-	}
-	run.wg.Add(1)
-	go func() {
-		defer run.wg.Done()
-		run.listTargetRows(ctx, t)
-		run.finish(t)
-	}()
+	side.finish()
+	t.dump = side
+	run.sideDone(ctx, t)
 	return nil
 }
 
-// match checks one dump row against the target's index, keeping the first
-// differences with the backup's values.
-func (t *tableCheck) match(seed maphash.Seed, enc *rowEncoder, h rowHash) {
-	k := enc.keyHash(seed, t.key)
-	e, found := t.index[k]
-	if found && e.row == h.lo {
-		t.consume(k, e)
+// sideDone records that one side of t has been read. After the second,
+// it judges the table: alike, not comparable, or to be listed.
+func (run *contentRun) sideDone(ctx context.Context, t *tableCheck) {
+	if t.pending.Add(-1) > 0 {
 		return
 	}
-	room := len(t.listed) < maxListedRows
-	if !found {
-		t.missing++
-		if room {
-			t.listed = append(t.listed, &rowDiff{what: missingInTarget, key: enc.keyText(t.key, t.columns)})
-		}
-		return
+	if ctx.Err() != nil {
+		return // the run is ending: a scan cut short proves nothing
 	}
-	t.changed++
-	if room {
-		t.listed = append(t.listed, &rowDiff{what: changed, keyHash: k, key: enc.keyText(t.key, t.columns), backup: enc.cells(seed)})
-	}
-	t.consume(k, e)
-}
-
-// consume takes one row of key k out of the index, so that what is left
-// at the end is what only the target has.
-func (t *tableCheck) consume(k uint64, e indexedRow) {
-	if e.n--; e.n == 0 {
-		delete(t.index, k)
-	} else {
-		t.index[k] = e
-	}
-}
-
-// needsTargetRows reports whether listing the differences needs the
-// target's rows: its values of a changed row, or the keys of rows only it
-// has.
-func (t *tableCheck) needsTargetRows() bool {
-	for _, d := range t.listed {
-		if d.what == changed {
-			return true
-		}
-	}
-	return t.onlyInTarget > 0 && len(t.listed) < maxListedRows
-}
-
-// errEnoughRows stops a scan that has found what it was looking for.
-var errEnoughRows = errors.New("enough rows")
-
-// listTargetRows reads t from the target again for the target's side of
-// the listed differences.
-func (run *contentRun) listTargetRows(ctx context.Context, t *tableCheck) {
-	want := map[uint64]*rowDiff{}
-	for _, d := range t.listed {
-		if d.what == changed {
-			want[d.keyHash] = d
-		}
-	}
-	room := maxListedRows - len(t.listed)
-	enc := newRowEncoder(t.columns, t.kinds)
-	err := run.target.ScanTable(ctx, t.result.Name, t.columns, func(values []any) error {
-		if err := enc.encodeValues(values); err != nil {
-			return err
-		}
-		k := enc.keyHash(run.seed, t.key)
-		if d := want[k]; d != nil {
-			d.target = enc.cells(run.seed)
-			delete(want, k)
-		} else if _, extra := t.index[k]; extra && room > 0 {
-			delete(t.index, k) // list a repeated row once
-			t.listed = append(t.listed, &rowDiff{what: onlyInTarget, key: enc.keyText(t.key, t.columns)})
-			room--
-		}
-		if len(want) == 0 && (room == 0 || len(t.index) == 0) {
-			return errEnoughRows
-		}
-		return nil
-	})
+	toList := false
 	switch {
-	case err == nil, errors.Is(err, errEnoughRows):
-	case ctx.Err() != nil:
-		run.fail(ctx.Err())
+	case t.scanErr != nil:
+		t.problem = "cannot read the table from the target: " + t.scanErr.Error()
+	case t.problem != "":
+	case t.dump.total == t.target.total:
 	default:
-		t.listTargetError = err
+		for b := range t.dump.buckets {
+			if t.dump.buckets[b] != t.target.buckets[b] {
+				t.diff = append(t.diff, bucketRows{bucket: uint32(b), rows: t.target.buckets[b].rows})
+			}
+		}
+		toList = true
 	}
-}
-
-// finish writes t's result and frees its slot.
-func (run *contentRun) finish(t *tableCheck) {
-	t.setResult()
-	if t.holdsSlot {
-		<-run.slots
+	t.dump.buckets, t.target.buckets = nil, nil
+	if toList {
+		run.lists <- t // never blocks: it has room for every table
+	} else {
+		t.setResult()
+	}
+	if run.unjoined.Add(-1) == 0 {
+		close(run.lists)
 	}
 }
 
 func (t *tableCheck) setResult() {
-	ok := t.problem == "" && t.dump == t.target
+	ok := t.problem == "" && t.dump.total == t.target.total
 	t.result.ContentOK = &ok
 	t.result.Differences = nil
 	switch {
@@ -537,16 +499,22 @@ func (t *tableCheck) setResult() {
 	case t.problem != "":
 		t.result.Differences = []string{t.problem}
 		return
-	case t.index == nil:
+	case t.unlisted != "":
 		t.result.Differences = []string{t.unlisted}
 		return
 	}
 	var lines []string
-	for _, d := range t.listed {
-		lines = append(lines, d.String(t.columns))
+	if !t.incomplete {
+		for _, d := range t.listed {
+			lines = append(lines, d.String(t.columns))
+		}
 	}
 	if t.listTargetError != nil {
 		lines = append(lines, "cannot read the target's rows to list them: "+t.listTargetError.Error())
+	}
+	if t.incomplete {
+		t.result.Differences = lines
+		return
 	}
 	total := t.changed + t.missing + t.onlyInTarget
 	switch {
@@ -578,6 +546,7 @@ const (
 // rowDiff is one listed difference.
 type rowDiff struct {
 	what    diffKind
+	ord     uint64 // position in the dump, or for onlyInTarget in the target
 	keyHash uint64
 	key     string // e.g. `id=42`
 	backup  []cell // changed rows: each side's values
@@ -613,7 +582,30 @@ func (d *rowDiff) String(columns []string) string {
 	return d.key + ": " + strings.Join(parts, "; ")
 }
 
-// rowHash is the first 128 bits of a row encoding's SHA-256.
+// seeds key the hashes of one comparison. Digests are only ever compared
+// within one run, so the seeds are random, new for each run: an accidental
+// collision does not repeat on the next run, and whoever can write rows
+// into the target cannot compute rows that collide.
+type seeds struct {
+	hi, lo, key maphash.Seed
+}
+
+func newSeeds() seeds {
+	return seeds{hi: maphash.MakeSeed(), lo: maphash.MakeSeed(), key: maphash.MakeSeed()}
+}
+
+// rowHash is a row encoding's 128-bit hash: two 64-bit hash/maphash
+// hashes of it under independent random seeds.
+//
+// The digests compare sums of row hashes, so a difference goes unseen
+// only if the hashes of the rows that differ happen to sum alike: with
+// 128 bits of keyed hash that is a chance in about 2^128 for a random
+// function, and no worse than about 2^-64 were the two halves to be
+// correlated. maphash (AES-based where the CPU has AES instructions)
+// costs a few nanoseconds a row where SHA-256 cost hundreds; it is not a
+// cryptographic hash, but it is keyed by the secret per-run seeds, which
+// is what makes deliberate collisions impractical, and nothing here needs
+// a hash that is stable across processes.
 type rowHash struct{ hi, lo uint64 }
 
 // rowEncoder writes a row's canonical values into one buffer to be hashed.
@@ -623,31 +615,30 @@ type rowHash struct{ hi, lo uint64 }
 type rowEncoder struct {
 	names []string
 	kinds []kind
+	seeds seeds
 	buf   []byte
-	ends  []int // where each column's encoding ends in buf
+	ends  []int  // where each column's encoding ends in buf
+	kbuf  []byte // the key columns' encodings, one after the other
 }
 
-func newRowEncoder(names []string, kinds []kind) *rowEncoder {
-	return &rowEncoder{names: names, kinds: kinds, ends: make([]int, 0, len(kinds))}
+func newRowEncoder(names []string, kinds []kind, s seeds) *rowEncoder {
+	return &rowEncoder{names: names, kinds: kinds, seeds: s, ends: make([]int, 0, len(kinds))}
 }
 
 func (e *rowEncoder) encodeFields(fields []pgdump.Field) error {
 	if len(fields) != len(e.kinds) {
 		return fmt.Errorf("%d values for %d columns", len(fields), len(e.kinds))
 	}
-	e.buf, e.ends = e.buf[:0], e.ends[:0]
+	buf, ends := e.buf[:0], e.ends[:0] // locals: no write barrier a column
 	for i, f := range fields {
-		if f.Null {
-			e.appendNull()
-			continue
-		}
-		start := e.beginValue()
 		var err error
-		if e.buf, err = appendCanonicalText(e.buf, e.kinds[i], f.Value); err != nil {
-			return fmt.Errorf("column %q: %w", e.names[i], err)
+		if buf, err = e.appendField(buf, i, f); err != nil {
+			e.buf, e.ends = buf, ends
+			return err
 		}
-		e.endValue(start)
+		ends = append(ends, len(buf))
 	}
+	e.buf, e.ends = buf, ends
 	return nil
 }
 
@@ -655,37 +646,49 @@ func (e *rowEncoder) encodeValues(values []any) error {
 	if len(values) != len(e.kinds) {
 		return fmt.Errorf("ScanTable returned %d values for %d columns", len(values), len(e.kinds))
 	}
-	e.buf, e.ends = e.buf[:0], e.ends[:0]
+	buf, ends := e.buf[:0], e.ends[:0]
 	for i, v := range values {
-		if v == nil {
-			e.appendNull()
-			continue
-		}
-		start := e.beginValue()
 		var err error
-		if e.buf, err = appendCanonicalValue(e.buf, e.kinds[i], v); err != nil {
-			return fmt.Errorf("column %q: %w", e.names[i], err)
+		if buf, err = e.appendValue(buf, i, v); err != nil {
+			e.buf, e.ends = buf, ends
+			return err
 		}
-		e.endValue(start)
+		ends = append(ends, len(buf))
 	}
+	e.buf, e.ends = buf, ends
 	return nil
 }
 
-func (e *rowEncoder) appendNull() {
-	e.buf = append(e.buf, 0)
-	e.ends = append(e.ends, len(e.buf))
+// appendField appends the encoding of column i from its COPY text.
+func (e *rowEncoder) appendField(dst []byte, i int, f pgdump.Field) ([]byte, error) {
+	if f.Null {
+		return append(dst, 0), nil
+	}
+	start := len(dst)
+	dst, err := appendCanonicalText(append(dst, 1, 0, 0, 0, 0, 0, 0, 0, 0), e.kinds[i], f.Value)
+	if err != nil {
+		return dst, fmt.Errorf("column %q: %w", e.names[i], err)
+	}
+	return endValue(dst, start), nil
 }
 
-// beginValue writes the tag and room for the length, filled in by
-// endValue once the canonical form is written.
-func (e *rowEncoder) beginValue() int {
-	e.buf = append(e.buf, 1, 0, 0, 0, 0, 0, 0, 0, 0)
-	return len(e.buf)
+// appendValue appends the encoding of column i from a driver's value.
+func (e *rowEncoder) appendValue(dst []byte, i int, v any) ([]byte, error) {
+	if v == nil {
+		return append(dst, 0), nil
+	}
+	start := len(dst)
+	dst, err := appendCanonicalValue(append(dst, 1, 0, 0, 0, 0, 0, 0, 0, 0), e.kinds[i], v)
+	if err != nil {
+		return dst, fmt.Errorf("column %q: %w", e.names[i], err)
+	}
+	return endValue(dst, start), nil
 }
 
-func (e *rowEncoder) endValue(start int) {
-	binary.BigEndian.PutUint64(e.buf[start-8:start], uint64(len(e.buf)-start))
-	e.ends = append(e.ends, len(e.buf))
+// endValue fills in the length of the value whose tag is at start.
+func endValue(dst []byte, start int) []byte {
+	binary.BigEndian.PutUint64(dst[start+1:start+9], uint64(len(dst)-start-9))
+	return dst
 }
 
 // column is column i's encoding: tag, length and value.
@@ -698,30 +701,59 @@ func (e *rowEncoder) column(i int) []byte {
 }
 
 func (e *rowEncoder) hash() rowHash {
-	sum := sha256.Sum256(e.buf)
-	return rowHash{hi: binary.BigEndian.Uint64(sum[0:8]), lo: binary.BigEndian.Uint64(sum[8:16])}
+	return rowHash{hi: maphash.Bytes(e.seeds.hi, e.buf), lo: maphash.Bytes(e.seeds.lo, e.buf)}
 }
 
-// keyHash hashes the key columns' encodings, which carry their lengths,
-// so that composite keys cannot run into each other.
-func (e *rowEncoder) keyHash(seed maphash.Seed, key []int) uint64 {
+// keyHash hashes the key columns' encodings of the row just encoded. The
+// encodings carry their lengths, so composite keys cannot run into each
+// other.
+func (e *rowEncoder) keyHash(key []int) uint64 {
 	if len(key) == 1 {
-		return maphash.Bytes(seed, e.column(key[0]))
+		return maphash.Bytes(e.seeds.key, e.column(key[0]))
 	}
-	var h maphash.Hash
-	h.SetSeed(seed)
+	e.kbuf = e.kbuf[:0]
 	for _, i := range key {
-		h.Write(e.column(i))
+		e.kbuf = append(e.kbuf, e.column(i)...)
 	}
-	return h.Sum64()
+	return maphash.Bytes(e.seeds.key, e.kbuf)
 }
 
-func (e *rowEncoder) cells(seed maphash.Seed) []cell {
+// keyOfFields is keyHash for a dump row, encoding only its key columns.
+func (e *rowEncoder) keyOfFields(fields []pgdump.Field, key []int) (uint64, error) {
+	if len(fields) != len(e.kinds) {
+		return 0, fmt.Errorf("%d values for %d columns", len(fields), len(e.kinds))
+	}
+	e.kbuf = e.kbuf[:0]
+	for _, i := range key {
+		var err error
+		if e.kbuf, err = e.appendField(e.kbuf, i, fields[i]); err != nil {
+			return 0, err
+		}
+	}
+	return maphash.Bytes(e.seeds.key, e.kbuf), nil
+}
+
+// keyOfValues is keyHash for a target row, encoding only its key columns.
+func (e *rowEncoder) keyOfValues(values []any, key []int) (uint64, error) {
+	if len(values) != len(e.kinds) {
+		return 0, fmt.Errorf("ScanTable returned %d values for %d columns", len(values), len(e.kinds))
+	}
+	e.kbuf = e.kbuf[:0]
+	for _, i := range key {
+		var err error
+		if e.kbuf, err = e.appendValue(e.kbuf, i, values[i]); err != nil {
+			return 0, err
+		}
+	}
+	return maphash.Bytes(e.seeds.key, e.kbuf), nil
+}
+
+func (e *rowEncoder) cells() []cell {
 	out := make([]cell, len(e.ends))
 	for i := range out {
 		enc := e.column(i)
 		value, null := decodeColumn(enc)
-		out[i] = cell{hash: maphash.Bytes(seed, enc), shown: showValue(value, null)}
+		out[i] = cell{hash: maphash.Bytes(e.seeds.key, enc), shown: showValue(value, null)}
 	}
 	return out
 }

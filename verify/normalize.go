@@ -146,6 +146,9 @@ func appendCanonicalText(dst []byte, k kind, text []byte) ([]byte, error) {
 	case kindText:
 		return append(dst, text...), nil
 	case kindInt:
+		if isCanonicalInt(text) {
+			return append(dst, text...), nil
+		}
 		var n int64
 		if n, ok = parseInt64(text); ok {
 			out = strconv.AppendInt(dst, n, 10)
@@ -264,6 +267,26 @@ func parseInt64(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(u), true
+}
+
+// isCanonicalInt reports whether b is an integer as strconv.AppendInt
+// writes it, short enough to be sure to fit an int64: what COPY writes.
+func isCanonicalInt(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+		if len(b) == 1 && b[0] == '0' {
+			return false // "-0"
+		}
+	}
+	if len(b) == 0 || len(b) > 18 || (b[0] == '0' && len(b) > 1) {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func asInt64(v any) (int64, bool) {
@@ -420,8 +443,10 @@ func (c civil) astronomicalYear() int {
 }
 
 func civilOf(t time.Time) civil {
-	c := civil{year: t.Year(), month: int(t.Month()), day: t.Day(),
-		hour: t.Hour(), minute: t.Minute(), second: t.Second(), usec: t.Nanosecond() / 1000}
+	year, month, day := t.Date()
+	hour, minute, second := t.Clock()
+	c := civil{year: year, month: int(month), day: day,
+		hour: hour, minute: minute, second: second, usec: t.Nanosecond() / 1000}
 	if c.year <= 0 {
 		c.year, c.bc = 1-c.year, true
 	}
@@ -437,6 +462,14 @@ func (c civil) time() time.Time {
 // timestamptz or date: "2006-01-02 15:04:05.999999+02 BC". It also takes
 // a 'T' separator and a "Z" zone, which other tools write.
 func appendDateTimeText(dst []byte, k kind, s []byte) ([]byte, bool) {
+	if out, ok := appendPlainDateTime(dst, k, s); ok {
+		return out, true
+	}
+	return appendParsedDateTime(dst, k, s)
+}
+
+// appendParsedDateTime is appendDateTimeText for any text.
+func appendParsedDateTime(dst []byte, k kind, s []byte) ([]byte, bool) {
 	if string(s) == "infinity" || string(s) == "-infinity" {
 		return append(dst, s...), true
 	}
@@ -469,6 +502,76 @@ func appendDateTimeText(dst []byte, k kind, s []byte) ([]byte, bool) {
 		c = civilOf(c.time().UTC())
 	}
 	return appendCivil(dst, k, c), true
+}
+
+// appendPlainDateTime is appendDateTimeText for what COPY writes nearly
+// always: a four-digit year AD and, for a timestamptz, UTC
+// ("2006-01-02 15:04:05.999999+00"). It copies the text into its
+// canonical form rather than parse it; ok is false for anything else.
+func appendPlainDateTime(dst []byte, k kind, s []byte) ([]byte, bool) {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return dst, false
+	}
+	year, month, day := digits4(s[0:4]), digits2(s[5:7]), digits2(s[8:10])
+	if year < 1 || month < 1 || month > 12 || day < 1 || day > 31 {
+		return dst, false
+	}
+	if k == kindDate {
+		if len(s) != 10 {
+			return dst, false
+		}
+		return append(dst, s...), true
+	}
+	if len(s) < 19 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' {
+		return dst, false
+	}
+	if hour, minute, second := digits2(s[11:13]), digits2(s[14:16]), digits2(s[17:19]); hour < 0 || hour > 23 ||
+		minute < 0 || minute > 59 || second < 0 || second > 59 {
+		return dst, false
+	}
+	rest, frac := s[19:], []byte(nil)
+	if len(rest) > 0 && rest[0] == '.' {
+		n := 1
+		for n < len(rest) && isDigit(rest[n]) {
+			n++
+		}
+		if n == 1 || n > 7 { // more than microseconds: leave the cut to the parser
+			return dst, false
+		}
+		frac, rest = rest[1:n], rest[n:]
+	}
+	switch {
+	case k == kindTimestamp && len(rest) == 0:
+	case k == kindTimestamptz && (string(rest) == "+00" || string(rest) == "Z" || string(rest) == "+00:00"):
+	default:
+		return dst, false
+	}
+	dst = append(dst, s[:10]...)
+	dst = append(dst, 'T')
+	dst = append(dst, s[11:19]...)
+	dst = append(dst, '.')
+	dst = append(dst, frac...)
+	dst = append(dst, "000000"[len(frac):]...)
+	if k == kindTimestamptz {
+		dst = append(dst, 'Z')
+	}
+	return dst, true
+}
+
+// digits2 and digits4 read two or four decimal digits; -1 if they are not.
+func digits2(b []byte) int {
+	if !isDigit(b[0]) || !isDigit(b[1]) {
+		return -1
+	}
+	return int(b[0]-'0')*10 + int(b[1]-'0')
+}
+
+func digits4(b []byte) int {
+	hi, lo := digits2(b[0:2]), digits2(b[2:4])
+	if hi < 0 || lo < 0 {
+		return -1
+	}
+	return hi*100 + lo
 }
 
 // appendTimeOfDayText reads a time or timetz: "15:04:05.999999+05:30".
@@ -510,6 +613,9 @@ func appendTimeValue(dst []byte, k kind, v any) ([]byte, bool) {
 
 // appendCivil writes the canonical form of c for kind k.
 func appendCivil(dst []byte, k kind, c civil) []byte {
+	if (k == kindTimestamp || k == kindTimestamptz) && !c.bc && c.year <= 9999 {
+		return appendTimestamp(dst, k, &c)
+	}
 	if k != kindTime && k != kindTimetz {
 		dst = appendPadded(dst, c.year, 4)
 		dst = append(dst, '-')
@@ -549,6 +655,38 @@ func appendCivil(dst []byte, k kind, c civil) []byte {
 	return appendBC(dst, c.bc)
 }
 
+// appendTimestamp is appendCivil for a timestamp or timestamptz AD with
+// a four-digit year, written in one go: "2006-01-02T15:04:05.000000[Z]".
+func appendTimestamp(dst []byte, k kind, c *civil) []byte {
+	var b [27]byte
+	put2(b[0:2], c.year/100)
+	put2(b[2:4], c.year%100)
+	b[4] = '-'
+	put2(b[5:7], c.month)
+	b[7] = '-'
+	put2(b[8:10], c.day)
+	b[10] = 'T'
+	put2(b[11:13], c.hour)
+	b[13] = ':'
+	put2(b[14:16], c.minute)
+	b[16] = ':'
+	put2(b[17:19], c.second)
+	b[19] = '.'
+	put2(b[20:22], c.usec/10000)
+	put2(b[22:24], c.usec/100%100)
+	put2(b[24:26], c.usec%100)
+	if k == kindTimestamptz {
+		b[26] = 'Z'
+		return append(dst, b[:27]...)
+	}
+	return append(dst, b[:26]...)
+}
+
+// put2 writes v, below 100, as two digits.
+func put2(b []byte, v int) {
+	b[0], b[1] = byte('0'+v/10), byte('0'+v%10)
+}
+
 func appendBC(dst []byte, bc bool) []byte {
 	if bc {
 		return append(dst, " BC"...)
@@ -558,6 +696,15 @@ func appendBC(dst []byte, bc bool) []byte {
 
 // appendPadded writes v, which is not negative, in at least width digits.
 func appendPadded(dst []byte, v, width int) []byte {
+	switch {
+	case width == 2 && v < 100:
+		return append(dst, byte('0'+v/10), byte('0'+v%10))
+	case width == 4 && v < 10000:
+		return append(dst, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+	case width == 6 && v < 1000000:
+		return append(dst, byte('0'+v/100000), byte('0'+v/10000%10), byte('0'+v/1000%10),
+			byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+	}
 	var digits [20]byte
 	i := len(digits)
 	for v > 0 || len(digits)-i < width {

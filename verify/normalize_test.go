@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -339,6 +340,78 @@ func BenchmarkCanonicalText(b *testing.B) {
 			if dst, err = appendCanonicalText(dst, v.k, v.text); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// fastPathInputs are texts for the shortcuts COPY's usual spellings take,
+// and for the near misses that must go the long way.
+var fastPathInputs = []string{
+	"0", "-0", "+5", "007", "42", "-42", "123456789012345678", "1234567890123456789", "-9223372036854775808", "", "-", "1a",
+	"2020-01-01", "2020-01-01 00:00:00", "2020-01-01T00:00:00", "2020-01-01 23:59:59.999999", "2020-01-01 23:59:59.9999999",
+	"2020-01-01 00:00:00.5", "2020-01-01 00:00:00.", "2020-01-01 00:00:00+00", "2020-01-01 00:00:00.25+00", "2020-01-01 00:00:00Z",
+	"2020-01-01 00:00:00+00:00", "2020-01-01 00:00:00+00:00:00", "2020-01-01 00:00:00-00", "2020-01-01 00:00:00+02",
+	"2020-01-01 00:00:00 BC", "0044-03-15 BC", "0000-01-01", "0000-01-01 00:00:00", "10000-01-01", "2020-13-01", "2020-02-31",
+	"2020-01-32 00:00:00", "2020-01-01 24:00:00", "2020-01-01 12:60:00", "2020-01-01 12:00:60", "2020-01-01 1:00:00",
+	"2020-01-01  00:00:00", "2020-1-01", "2020/01/01", "infinity", "-infinity", "2020-01-01 00:00:00+00 BC",
+}
+
+// TestFastPathsAgree checks that the shortcuts for the usual spellings of
+// integers, dates and timestamps give what parsing them gives.
+func TestFastPathsAgree(t *testing.T) {
+	for _, text := range fastPathInputs {
+		checkFastPaths(t, []byte(text))
+	}
+}
+
+func FuzzFastPathsAgree(f *testing.F) {
+	for _, text := range fastPathInputs {
+		f.Add(text)
+	}
+	f.Fuzz(func(t *testing.T, text string) { checkFastPaths(t, []byte(text)) })
+}
+
+func checkFastPaths(t *testing.T, text []byte) {
+	t.Helper()
+	if isCanonicalInt(text) {
+		n, ok := parseInt64(text)
+		if got := string(strconv.AppendInt(nil, n, 10)); !ok || got != string(text) {
+			t.Errorf("%q is taken as a canonical integer, but parses to %q, %v", text, got, ok)
+		}
+	}
+	for _, k := range []kind{kindTimestamp, kindTimestamptz, kindDate} {
+		fast, ok := appendPlainDateTime(nil, k, text)
+		if !ok {
+			continue
+		}
+		parsed, parsedOK := appendParsedDateTime(nil, k, text)
+		if !parsedOK || string(parsed) != string(fast) {
+			t.Errorf("%s %q: shortcut %q, parsed %q (ok %v)", k, text, fast, parsed, parsedOK)
+		}
+	}
+}
+
+// TestTimestampShortcut checks appendTimestamp, which writes the usual
+// timestamps digit by digit, against the time package's formatting.
+func TestTimestampShortcut(t *testing.T) {
+	times := []time.Time{
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(999, 12, 31, 23, 59, 59, 999999000, time.UTC),
+		time.Date(2020, 2, 29, 1, 2, 3, 40500, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+	}
+	for i := range 1000 {
+		times = append(times, time.Unix(int64(i)*7919*86413+int64(i*i), int64(i)*1000003%1e9).UTC())
+	}
+	for _, tm := range times {
+		want := tm.Format("2006-01-02T15:04:05.000000")
+		got, err := CanonicalValue("timestamp", tm)
+		if err != nil || got != want {
+			t.Errorf("CanonicalValue(timestamp, %v) = %q, %v; want %q", tm, got, err, want)
+		}
+		got, err = CanonicalValue("timestamptz", tm)
+		if err != nil || got != want+"Z" {
+			t.Errorf("CanonicalValue(timestamptz, %v) = %q, %v; want %q", tm, got, err, want+"Z")
 		}
 	}
 }

@@ -125,18 +125,15 @@ func describeAndCountFile(ctx context.Context, path string) (*dbcopy.Source, err
 }
 
 // compareContents compares every row of the dump at path with the target,
-// filling the content results of rep.
+// filling the content results of rep. The dump is opened for random
+// access: tables whose contents differ are read from it again.
 func compareContents(ctx context.Context, path string, target dbcopy.Target, rep *verify.DBReport, jobs int) error {
-	f, err := os.Open(path)
+	f, err := pgdump.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	a, err := pgdump.ReadTOC(f)
-	if err != nil {
-		return err
-	}
-	return verify.CompareContents(ctx, a, f, target, rep, jobs)
+	return verify.CompareContents(ctx, f, target, rep, jobs)
 }
 
 // describeAndCount reads a whole dump from a stream: its table of contents
