@@ -22,14 +22,16 @@ type dbStage struct {
 	report   *verify.Report
 	progress *dbProgress
 
-	src    *dbcopy.Source
-	pre    *dbcopy.PreflightResult
-	counts chan countResult
+	src     *dbcopy.Source
+	pre     *dbcopy.PreflightResult
+	counted chan countResult
 }
 
+// countResult is the source with every table's row count, or why it could
+// not be counted.
 type countResult struct {
-	counts map[string]int64
-	err    error
+	src *dbcopy.Source
+	err error
 }
 
 // openDBStage connects to the target and takes its migration lock.
@@ -85,10 +87,10 @@ func (s *dbStage) preflight(ctx context.Context, dumpPath string) error {
 
 	// Counting reads the whole dump; it runs beside the restore so that
 	// verification costs next to no extra time.
-	s.counts = make(chan countResult, 1)
+	s.counted = make(chan countResult, 1)
 	go func() {
-		counts, err := countRows(ctx, dumpPath)
-		s.counts <- countResult{counts, err}
+		src, err := describeAndCountFile(ctx, dumpPath)
+		s.counted <- countResult{src, err}
 	}()
 
 	s.pre, err = s.target.Preflight(ctx, s.src, s.opts)
@@ -162,12 +164,12 @@ func (s *dbStage) load(ctx context.Context) (*verify.DBReport, error) {
 }
 
 func (s *dbStage) waitCounts() (*dbcopy.Source, error) {
-	r := <-s.counts
-	s.counts <- r // later callers get the same answer
+	r := <-s.counted
+	s.counted <- r // later callers get the same answer
 	if r.err != nil {
 		return nil, fmt.Errorf("count the dump's rows: %w", r.err)
 	}
-	return withCounts(s.src, r.counts)
+	return r.src, nil
 }
 
 func firstLine(lines []string) string {

@@ -1,17 +1,14 @@
 package pipeline
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 )
 
 // describeDump turns the archive's header and table of contents into a
-// dbcopy.Source (without row counts: see countRows).
+// dbcopy.Source (without row counts: see describeAndCount).
 func describeDump(a *pgdump.Archive, dumpPath string) *dbcopy.Source {
 	src := &dbcopy.Source{
 		DumpPath:        dumpPath,
@@ -46,30 +43,6 @@ func describeDump(a *pgdump.Archive, dumpPath string) *dbcopy.Source {
 		src.Schema = "public"
 	}
 	return src
-}
-
-// countRows counts every table's rows in the dump's own data, in one
-// sequential pass over the archive at path.
-func countRows(ctx context.Context, path string) (map[string]int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return countRowsFrom(ctx, f)
-}
-
-// countRowsFrom counts from a stream holding a whole archive.
-func countRowsFrom(ctx context.Context, r io.Reader) (map[string]int64, error) {
-	a, err := pgdump.ReadTOC(r)
-	if err != nil {
-		return nil, err
-	}
-	byID, err := a.CountAllRows(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	return rowsByTable(a, byID), nil
 }
 
 // withCounts returns a copy of src with the row counts filled in.
