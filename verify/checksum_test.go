@@ -447,39 +447,7 @@ func TestCompareContentsCancelled(t *testing.T) {
 	}
 }
 
-// everyTypeSchema is a Mendix-style table with every column type the
-// comparison normalises and the clauses pg_dump writes after a type.
-const everyTypeSchema = `
-CREATE TABLE "module$everytype" (
-	id bigint PRIMARY KEY,
-	"order" varchar(200) COLLATE "C" DEFAULT 'x, (y)' NOT NULL,
-	"select" text,
-	total numeric(28,8) DEFAULT 0.0,
-	plain numeric,
-	quantity integer CHECK (quantity >= 0),
-	priority smallint,
-	weight double precision,
-	ratio real,
-	paid boolean,
-	signature bytea,
-	orderdate timestamp,
-	stamp3 timestamp(3),
-	shipped timestamptz,
-	birthday date,
-	alarm time,
-	alarmtz time with time zone,
-	guid uuid,
-	doc json,
-	docb jsonb,
-	tags integer[],
-	"Mixed Case" character(3),
-	"quote""d" int,
-	twice bigint GENERATED ALWAYS AS (id * 2) STORED,
-	CONSTRAINT "not 42, (total)" CHECK (total <> 42 AND "order" <> ')')
-);
-`
-
-// everyTypeRows are values at the edges of each type, for everyTypeSchema.
+// everyTypeRows are values at the edges of each type, for samplegen.EveryTypeSchema.
 const everyTypeRows = `
 INSERT INTO "module$everytype" (id, "order", "select", total, plain, quantity, priority, weight, ratio, paid,
 	signature, orderdate, stamp3, shipped, birthday, alarm, alarmtz, guid, doc, docb, tags, "Mixed Case", "quote""d") VALUES
@@ -515,7 +483,7 @@ func TestCompareContentsPostgres(t *testing.T) {
 	if out, err := restore.CombinedOutput(); err != nil {
 		t.Fatalf("pg_restore: %v: %s", err, out)
 	}
-	execSQL(t, ctx, url, everyTypeSchema+everyTypeRows)
+	execSQL(t, ctx, url, samplegen.EveryTypeSchema+everyTypeRows)
 	target, err := dbcopy.Open(ctx, url, dbcopy.Options{})
 	if err != nil {
 		t.Fatal(err)

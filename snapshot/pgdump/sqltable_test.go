@@ -11,43 +11,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mxmigrate/mxmigrate/internal/samplegen"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
 )
 
-// everyTypeSchema is a Mendix-style table with every column type the
-// verifier normalises and the clauses pg_dump writes after a type.
-const everyTypeSchema = `
-CREATE TABLE "module$everytype" (
-	id bigint PRIMARY KEY,
-	"order" varchar(200) COLLATE "C" DEFAULT 'x, (y)' NOT NULL,
-	"select" text,
-	total numeric(28,8) DEFAULT 0.0,
-	plain numeric,
-	quantity integer CHECK (quantity >= 0),
-	priority smallint,
-	weight double precision,
-	ratio real,
-	paid boolean,
-	signature bytea,
-	orderdate timestamp,
-	stamp3 timestamp(3),
-	shipped timestamptz,
-	birthday date,
-	alarm time,
-	alarmtz time with time zone,
-	guid uuid,
-	doc json,
-	docb jsonb,
-	tags integer[],
-	"Mixed Case" character(3),
-	"quote""d" int,
-	twice bigint GENERATED ALWAYS AS (id * 2) STORED,
-	CONSTRAINT "not 42, (total)" CHECK (total <> 42 AND "order" <> ')')
-);
-`
-
 // everyTypeColumns is what TableColumns must read from pg_dump's
-// definition of everyTypeSchema.
+// definition of samplegen.EveryTypeSchema.
 var everyTypeColumns = []Column{
 	{"id", "bigint"},
 	{"order", "character varying(200)"},
@@ -80,7 +49,7 @@ func tableEntry(defn string) *Entry {
 }
 
 // TestTableColumnsFixture reads the definition pg_dump 15 wrote for
-// everyTypeSchema (testdata/everytype.sql, captured from a real dump).
+// samplegen.EveryTypeSchema (testdata/everytype.sql, captured from a real dump).
 func TestTableColumnsFixture(t *testing.T) {
 	defn, err := os.ReadFile(filepath.Join("testdata", "everytype.sql"))
 	if err != nil {
@@ -105,7 +74,7 @@ func TestTableColumnsFromPgDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = conn.Exec(ctx, everyTypeSchema)
+	_, err = conn.Exec(ctx, samplegen.EveryTypeSchema)
 	conn.Close(context.Background())
 	if err != nil {
 		t.Fatal(err)
