@@ -360,7 +360,7 @@ func (p *sqlScanner) rawQualifiedName() (string, bool) {
 	if _, ok := p.qualifiedName(); !ok {
 		return "", false
 	}
-	return p.s[start:p.i], true
+	return strings.TrimSpace(p.s[start:p.i]), true
 }
 
 // identList reads a parenthesized list of identifiers, e.g. (a, "b c").
