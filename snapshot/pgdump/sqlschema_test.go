@@ -55,6 +55,15 @@ func TestTableDefinition(t *testing.T) {
 			}},
 		},
 		{
+			name: "unreserved words as names",
+			defn: "CREATE TABLE public.t (\n    exclude integer,\n    generated public.generated,\n    storage public.storage STORAGE plain,\n" +
+				"    compression text COMPRESSION pglz,\n    EXCLUDE USING btree (exclude WITH =)\n);\n",
+			want: TableDef{Schema: "public", Name: "t", Columns: []ColumnDef{
+				{Name: "exclude", Type: "integer"}, {Name: "generated", Type: "public.generated"},
+				{Name: "storage", Type: "public.storage"}, {Name: "compression", Type: "text"}},
+				OtherConstraints: []string{"EXCLUDE USING btree (exclude WITH =)"}},
+		},
+		{
 			name: "partitioned, with storage options",
 			defn: "CREATE TABLE public.part (\n    id integer NOT NULL,\n    k integer NOT NULL\n)\nPARTITION BY RANGE (k)\nWITH (fillfactor='70', autovacuum_enabled='false');\n" +
 				"ALTER TABLE ONLY public.part ALTER COLUMN k SET STATISTICS 100;\n",

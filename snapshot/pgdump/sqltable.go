@@ -237,7 +237,7 @@ func (p *sqlScanner) attachedTo(def *TableDef) (why string) {
 
 // tableConstraintWords start an element of the column list that is not a
 // column. pg_dump quotes a column with such a name.
-var tableConstraintWords = []string{"CONSTRAINT", "CHECK", "PRIMARY", "UNIQUE", "FOREIGN", "EXCLUDE", "LIKE", "NOT"}
+var tableConstraintWords = []string{"CONSTRAINT", "CHECK", "PRIMARY", "UNIQUE", "FOREIGN", "LIKE", "NOT"}
 
 // columnClauseWords end a column's type.
 var columnClauseWords = []string{"COLLATE", "DEFAULT", "NOT", "NULL", "CONSTRAINT", "CHECK", "GENERATED",
@@ -249,6 +249,15 @@ var columnClauseWords = []string{"COLLATE", "DEFAULT", "NOT", "NULL", "CONSTRAIN
 func (p *sqlScanner) tableElement(def *TableDef) (why string) {
 	for _, w := range tableConstraintWords {
 		if p.peekKeyword(w) {
+			return p.tableConstraint(def)
+		}
+	}
+	if p.peekKeyword("EXCLUDE") { // an unreserved word: also a column's name
+		start := p.i
+		p.keyword("EXCLUDE")
+		isConstraint := p.peekKeyword("USING") || p.peekPunct('(')
+		p.i = start
+		if isConstraint {
 			return p.tableConstraint(def)
 		}
 	}
