@@ -441,3 +441,43 @@ func TestConvertFields(t *testing.T) {
 		t.Error("short row accepted")
 	}
 }
+
+// BenchmarkConvertFields converts a Mendix-like row: the columns
+// BenchmarkConvertRow converts, plus the owner, changedby, createddate and
+// changeddate columns every Mendix entity has.
+func BenchmarkConvertFields(b *testing.B) {
+	tbl, err := New().Table(&pgcatalog.Table{
+		Name: "myfirstmodule$order",
+		Columns: []pgcatalog.Column{
+			{Name: "id", Type: tBigint, NotNull: true},
+			{Name: "order", Type: pgType("character varying(200)", "character varying", 200, -1, -1)},
+			{Name: "notes", Type: tText},
+			{Name: "total", Type: tNumeric288},
+			{Name: "quantity", Type: tInteger},
+			{Name: "paid", Type: tBool},
+			{Name: "orderdate", Type: tTimestamp},
+			{Name: "shipped", Type: tTimestamptz},
+			{Name: "ref", Type: tUUID},
+			{Name: "weight", Type: tFloat8},
+			{Name: "system$owner", Type: tBigint},
+			{Name: "system$changedby", Type: tBigint},
+			{Name: "createddate", Type: tTimestamp},
+			{Name: "changeddate", Type: tTimestamp},
+		},
+		PrimaryKey: &pgcatalog.Constraint{Name: "pk", Columns: []string{"id"}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	row := fields("123456", "Order 123456", "some notes about the order that are a little longer than a name",
+		"12345.12345678", "17", "t", "2024-05-06 07:08:09.123456", "2024-05-06 09:08:09+02",
+		"01020304-0506-0708-090a-0b0c0d0e0f10", "1.5", "281474976710657", "<NULL>",
+		"2024-05-06 07:08:09.123", "2024-05-06 07:08:10.456")
+	dst := make([]any, len(row))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := tbl.ConvertFields(dst, row); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
