@@ -481,3 +481,32 @@ func BenchmarkConvertFields(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConvertText converts one value of each common kind.
+func BenchmarkConvertText(b *testing.B) {
+	cases := []struct {
+		name string
+		c    Column
+		text string
+	}{
+		{"bigint", column(b, tBigint, "", ""), "281474976710657"},
+		{"varchar", column(b, tVarchar5, "nvarchar(200)", ""), "Order 123456"},
+		{"numeric", column(b, tNumeric288, "", ""), "12345.12345678"},
+		{"bool", column(b, tBool, "", ""), "t"},
+		{"timestamp", column(b, tTimestamp, "", ""), "2024-05-06 07:08:09.123456"},
+		{"timestamptz", column(b, tTimestamptz, "", ""), "2024-05-06 09:08:09+02"},
+		{"uuid", column(b, tUUID, "", ""), "01020304-0506-0708-090a-0b0c0d0e0f10"},
+		{"float", column(b, tFloat8, "", ""), "1.5"},
+	}
+	for _, tc := range cases {
+		text := []byte(tc.text)
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tc.c.ConvertText(text); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
