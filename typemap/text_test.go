@@ -510,3 +510,33 @@ func BenchmarkConvertText(b *testing.B) {
 		})
 	}
 }
+
+// FuzzConvertText feeds arbitrary text to every kind of column: no panic,
+// and every failure is a misfit or the text-form error.
+func FuzzConvertText(f *testing.F) {
+	columns := []Column{
+		column(f, tBigint, "", ""), column(f, tSmallint, "tinyint", Clamp), column(f, tNumeric288, "", ""),
+		column(f, tNumeric, "decimal(38,10)", Clamp), column(f, tNumeric, "bigint", ""), column(f, tNumeric, "float", ""),
+		column(f, tFloat8, "", ""), column(f, tFloat4, "decimal(20,5)", Clamp), column(f, tBool, "", ""),
+		column(f, tBool, "nvarchar(5)", ""), column(f, tText, "", ""), column(f, tVarchar5, "", Clamp),
+		column(f, tText, "varchar(3)", ""), column(f, tText, "uniqueidentifier", ""), column(f, tBytea, "", ""),
+		column(f, tBytea, "binary(2)", Clamp), column(f, tBytea, "nvarchar(max)", ""), column(f, tUUID, "", ""),
+		column(f, tTimestamp, "", ""), column(f, tTimestamp, "date", Clamp), column(f, tTimestamptz, "", Clamp),
+		column(f, tTimestamptz, "datetime2(3)", ""), column(f, tDate, "", ""), column(f, tDate, "datetime2(0)", Clamp),
+		column(f, tTime, "", ""), column(f, tTime, "time(0)", Clamp), column(f, tInet, "nvarchar(50)", ""),
+	}
+	for _, seed := range []string{"", "0", "-9223372036854775808", "1.5", "NaN", "-Infinity", "t", `\x00ff`, `\000\\`,
+		"6f9619ff-8b86-d011-b42d-00c04fc964ff", "0044-03-15 10:00:00+05:53:28 BC", "2024-02-29", "24:00:00", "1e+308",
+		"99999999999999999999999999999999999999999.5", "10000-01-01 00:00:00.000001-00:00:01", "::1"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		for i := range columns {
+			_, err := columns[i].ConvertText(text)
+			var m *Misfit
+			if err != nil && !errors.As(err, &m) && !strings.Contains(err.Error(), "not PostgreSQL's text form") {
+				t.Errorf("%s to %s: %q: %v", columns[i].Source.Text, columns[i].Target, text, err)
+			}
+		}
+	})
+}
