@@ -3,6 +3,7 @@ package typemap
 import (
 	"bytes"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -269,7 +270,23 @@ func pgxValue(src sourceKind, real bool, text []byte) (any, bool) {
 		case n.inf < 0:
 			return pgtype.Numeric{InfinityModifier: pgtype.NegativeInfinity, Valid: true}, true
 		}
+		// As pgx decodes numeric: zero as 0, an integer without its
+		// trailing zeros, a fraction to its scale.
 		d := n.number()
+		switch {
+		case d.coef.Sign() == 0:
+			d.exp = 0
+		case d.exp >= 0:
+			ten, r := big.NewInt(10), new(big.Int)
+			for {
+				q, _ := new(big.Int).QuoRem(d.coef, ten, r)
+				if r.Sign() != 0 {
+					break
+				}
+				d.coef = q
+				d.exp++
+			}
+		}
 		return pgtype.Numeric{Int: d.coef, Exp: int32(d.exp), Valid: true}, true
 	case srcBool:
 		return parseBool(text)

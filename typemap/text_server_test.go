@@ -342,6 +342,11 @@ func comparePaths(t *testing.T, label string, tbl *Table, pgxRows [][]any, copyR
 				got, err = col.ConvertText(f.Value)
 			}
 			stats.values++
+			if !f.Null {
+				if shown, want := col.formatText(f.Value), FormatValue(pgxRows[r][i]); shown != want {
+					t.Errorf("%s: row %d column %s: errors would show %s, ConvertRow's %s", label, r, col.Name, shown, want)
+				}
+			}
 			var m *Misfit
 			if errors.As(wantErr, &m) {
 				stats.misfits++
