@@ -2,6 +2,7 @@ package typemap
 
 import (
 	"errors"
+	"io"
 	"math"
 	"reflect"
 	"strings"
@@ -539,4 +540,53 @@ func FuzzConvertText(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConvertFieldsFromCopyText reads raw COPY lines with pgdump's reader:
+// NULL against the text `\N`, COPY's escapes against bytea's own.
+func TestConvertFieldsFromCopyText(t *testing.T) {
+	tbl, err := New().Table(&pgcatalog.Table{
+		Name:       "t",
+		Columns:    []pgcatalog.Column{{Name: "id", Type: tBigint, NotNull: true}, {Name: "name", Type: tText}, {Name: "data", Type: tBytea}},
+		PrimaryKey: &pgcatalog.Constraint{Name: "pk", Columns: []string{"id"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyText := strings.Join([]string{
+		`1	\N	\N`,
+		`2	\\N	\\x5c4e`,
+		`3	a\tb\nc\\d\re	\\000\\\\a\\377`,
+		"4		",
+		`5	😀 𝄞	\\x`,
+		`6	\x41\101	\\x00`,
+		`\.`,
+	}, "\n") + "\n"
+	want := [][]any{
+		{int64(1), nil, nil},
+		{int64(2), `\N`, []byte(`\N`)},
+		{int64(3), "a\tb\nc\\d\re", []byte{0, '\\', 'a', 0xff}},
+		{int64(4), "", []byte{}},
+		{int64(5), "😀 𝄞", []byte{}},
+		{int64(6), "AA", []byte{0}},
+	}
+	r := pgdump.NewCopyReader(strings.NewReader(copyText))
+	dst := make([]any, 3)
+	for i, w := range want {
+		row, err := r.Next()
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		if err := tbl.ConvertFields(dst, row); err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		for j := range w {
+			if w[j] == nil && dst[j] != nil || w[j] != nil && !sameValue(dst[j], w[j]) {
+				t.Errorf("row %d column %d: got %#v, want %#v", i, j, dst[j], w[j])
+			}
+		}
+	}
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Errorf("after the last row: %v, want io.EOF", err)
+	}
 }
