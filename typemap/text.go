@@ -217,7 +217,7 @@ func stringForm(src sourceKind, text []byte) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		return FormatByteaHex(b), true
+		return formatByteaHex(b), true
 	case srcInet:
 		// network_show writes the mask that inet_out leaves out when it
 		// covers the whole address.
@@ -231,9 +231,9 @@ func stringForm(src sourceKind, text []byte) (string, bool) {
 	return string(text), true
 }
 
-// FormatByteaHex writes bytes as byteaout's hex format: \x and two
+// formatByteaHex writes bytes as byteaout's hex format: \x and two
 // lower-case hex digits a byte.
-func FormatByteaHex(b []byte) string {
+func formatByteaHex(b []byte) string {
 	const digits = "0123456789abcdef"
 	out := make([]byte, 2+2*len(b))
 	out[0], out[1] = '\\', 'x'
