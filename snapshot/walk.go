@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/mxmigrate/mxmigrate/internal/escape"
 )
 
 // maxMetadataSize guards against reading a huge entry into memory just
@@ -155,7 +157,7 @@ func (w *walker) deliver(ctx context.Context, e entry, open opener, use func(io.
 }
 
 func (w *walker) callbackFailed(entry string, err error) error {
-	return fmt.Errorf("backup %s: %s: %w", w.b.path, entry, err)
+	return fmt.Errorf("backup %s: %s: %w", w.b.path, escape.Text(entry), err)
 }
 
 // checkComplete runs after a full snapshot or folder was read to the end.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/escape"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/runbook"
 )
@@ -250,7 +251,7 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 	for _, t := range p.Backup.Tables {
 		rows += t.Rows
 	}
-	fmt.Fprintf(w, "Plan for %s (%s, model %s)\n", p.Backup.Name, p.Backup.Kind, orNone(p.Backup.ModelVersion))
+	fmt.Fprintf(w, "Plan for %s (%s, model %s)\n", escape.Text(p.Backup.Name), p.Backup.Kind, escape.Text(orNone(p.Backup.ModelVersion)))
 	fmt.Fprintf(w, "  database  %d tables, %d rows, %d sequences, %d indexes -> %s\n", len(p.Backup.Tables), rows, p.Backup.Sequences, p.Backup.Indexes, orNone(p.Database.URL))
 	if p.Files.Kind != "" {
 		fmt.Fprintf(w, "  files     %d files, %d bytes -> %s\n", p.Backup.Files, p.Backup.FilesBytes, orNone(p.Files.URL))
@@ -267,7 +268,7 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 		case c.Warn:
 			mark = "warn"
 		}
-		fmt.Fprintf(w, "  [%s] %s: %s\n", mark, c.Name, c.Detail)
+		fmt.Fprintf(w, "  [%s] %s: %s\n", mark, c.Name, escape.Text(c.Detail))
 	}
 	e := p.Estimate
 	fmt.Fprintf(w, "Estimate  %s in all (database %s, files %s, side by side; verification %s)\n",
