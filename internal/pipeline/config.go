@@ -53,6 +53,10 @@ type Config struct {
 	Overwrite    bool
 	Create       bool
 	MemoryBudget int64
+	// The run-wide give-up on a dead store (blobsync.SyncOptions).
+	StoreGiveUp      time.Duration
+	StoreMaxFailures int
+	MaxBlobSize      int64 // refuse a blob entry larger than this (0: the default)
 
 	Checksums bool
 	FileTable verify.FileTable
@@ -133,6 +137,9 @@ func (c *Config) syncOptions(runDir string) blobsync.SyncOptions {
 		MemoryBudget: c.MemoryBudget,
 		SpoolDir:     runDir,
 		Log:          c.Log,
+
+		GiveUpAfter:     c.StoreGiveUp,
+		MaxFailedInARow: c.StoreMaxFailures,
 	}
 }
 
