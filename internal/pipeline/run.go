@@ -110,7 +110,7 @@ func runFiles(ctx context.Context, cfg *Config, report *verify.Report) error {
 			}
 			return files.add(ctx, b, r)
 		},
-		Anomaly: logAnomaly(cfg),
+		Anomaly: files.anomaly(cfg),
 	}
 	summary, walkErr := backup.Walk(ctx, visitor)
 	if errors.Is(walkErr, errDumpNotFirst) {
@@ -195,7 +195,7 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 
 	visitor := snapshot.Visitor{
 		Metadata: func(m snapshot.Metadata) error { return nil },
-		Anomaly:  logAnomaly(cfg),
+		Anomaly:  files.anomaly(cfg),
 		Blob: func(ctx context.Context, b snapshot.Blob, r io.Reader) error {
 			if !dumpReady {
 				return errDumpNotFirst

@@ -62,10 +62,10 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 			return err
 		},
 		Blob: func(_ context.Context, b snapshot.Blob, _ io.Reader) error {
-			blobs[b.UUID] = b.Size
+			heldBlob(blobs, b)
 			return nil
 		},
-		Anomaly: logAnomaly(cfg),
+		Anomaly: func(a snapshot.Anomaly) { logAnomaly(cfg)(a); skippedBlob(blobs, a) },
 	})
 	recordAnomalies(report, summary)
 	end(err)
