@@ -23,8 +23,8 @@ type walker struct {
 	sawMetadata bool
 	// links are hard links to blobs, by the name of the entry that holds
 	// their bytes; resolved by a second pass once the stream has ended.
-	links     map[string][]entryLink
-	linkCount int
+	links       map[string][]entryLink
+	linkCount   int
 	readFailure func(where string, err error) error
 }
 
