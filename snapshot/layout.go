@@ -35,6 +35,9 @@ type entry struct {
 	link string // link target, for symlinks and hard links
 	kind string // a description of the type, for typeOther
 	size int64
+	// sparse: a tar entry stored as a sparse map; size is what it expands
+	// to, however few bytes the archive holds.
+	sparse bool
 }
 
 // role is what the walk does with an entry.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -111,7 +112,12 @@ func (s *tarStream) fail(where string, err error) error {
 
 // tarEntry describes a tar header in the terms place understands.
 func tarEntry(h *tar.Header) entry {
-	e := entry{name: h.Name, size: h.Size, link: h.Linkname}
+	e := entry{name: h.Name, size: h.Size, link: h.Linkname, sparse: h.Typeflag == tar.TypeGNUSparse}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			e.sparse = true
+		}
+	}
 	switch h.Typeflag {
 	case tar.TypeReg, tar.TypeGNUSparse: // tar.Reader expands sparse files
 		e.typ = typeRegular

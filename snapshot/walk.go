@@ -158,6 +158,11 @@ func (w *walker) blob(ctx context.Context, e entry, uuid string, open opener) er
 		return nil
 	}
 	w.seen[key] = struct{}{}
+	if e.sparse {
+		// Mendix never writes sparse files; a few stored bytes can claim
+		// any size. It moves (its expanded size is its size), named.
+		w.anomaly(e.name, fmt.Sprintf("sparse entry expanding to %d bytes; Mendix does not write sparse files: check this blob", e.size))
+	}
 	return w.deliverBlob(ctx, e, uuid, open)
 }
 

@@ -2,12 +2,15 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path"
 	"strings"
 	"sync"
 
 	"github.com/mxmigrate/mxmigrate/blobsync"
+	"github.com/mxmigrate/mxmigrate/internal/escape"
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/ui"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/verify"
@@ -46,8 +49,22 @@ func (f *filesStage) start(ctx context.Context, runDir string, totalBytes int64)
 	f.syncer = blobsync.NewSyncer(ctx, f.store, opts)
 }
 
+// DefaultMaxBlobSize is the largest blob entry a run accepts unless told
+// otherwise (--max-blob-size): far above what Mendix apps store, far below
+// what a hostile sparse entry can claim.
+const DefaultMaxBlobSize = 4 << 30
+
 // add hands one blob to the uploader; r is only valid during the call.
 func (f *filesStage) add(ctx context.Context, b snapshot.Blob, r io.Reader) error {
+	limit := f.cfg.MaxBlobSize
+	if limit <= 0 {
+		limit = DefaultMaxBlobSize
+	}
+	if b.Size > limit {
+		return exitcode.With(exitcode.BadInput, fmt.Errorf(
+			"blob %s (entry %s) is %d bytes, more than --max-blob-size %d: if the app really stores files this large, run again with a larger --max-blob-size; otherwise the backup is damaged or forged (a sparse entry?): download it again",
+			b.UUID, escape.Text(b.Entry), b.Size, limit))
+	}
 	f.mu.Lock()
 	heldBlob(f.blobs, b)
 	f.mu.Unlock()
