@@ -41,13 +41,14 @@ func openDBStage(ctx context.Context, cfg *Config, runDir string, report *verify
 	s := &dbStage{cfg: cfg, opts: cfg.dbOptions(runDir), report: report, progress: newDBProgress(cfg.Progress)}
 	s.opts.Progress = s.progress.asOption()
 	end := report.StartPhase("connect and lock")
-	s.target, err = dbcopy.Open(ctx, url, s.opts)
+	s.target, err = openTarget(ctx, url, s.opts)
 	if err != nil {
 		end(err)
 		return nil, err
 	}
 	report.Database = s.target.String()
 	s.unlock, err = s.target.Lock(ctx, cfg.WaitLock)
+	err = refusedCredentials(err)
 	end(err)
 	if err != nil {
 		s.target.Close()

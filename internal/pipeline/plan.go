@@ -97,7 +97,7 @@ func planDatabase(ctx context.Context, cfg *Config, src *dbcopy.Source) (runbook
 	if err != nil {
 		return facts, fail("database reachable", err)
 	}
-	target, err := dbcopy.Open(ctx, dbURL, cfg.dbOptions(cfg.WorkDir))
+	target, err := openTarget(ctx, dbURL, cfg.dbOptions(cfg.WorkDir))
 	if err != nil {
 		return facts, fail("database reachable", err)
 	}

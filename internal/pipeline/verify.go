@@ -28,7 +28,7 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 	if err != nil {
 		return err
 	}
-	target, err := dbcopy.Open(ctx, url, cfg.dbOptions(cfg.WorkDir))
+	target, err := openTarget(ctx, url, cfg.dbOptions(cfg.WorkDir))
 	if err != nil {
 		return err
 	}
@@ -78,6 +78,7 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 
 	end = report.StartPhase("verify database")
 	inv, err := target.Inventory(ctx)
+	err = refusedCredentials(err)
 	if err == nil {
 		report.DB = verify.CompareDatabase(src, inv)
 		if cfg.Checksums {
