@@ -113,7 +113,8 @@ func (s *dbStage) load(ctx context.Context) (*verify.DBReport, error) {
 		s.cfg.Log.Info("resuming an interrupted migration of this backup")
 	}
 	if s.pre.AlreadyDone {
-		s.cfg.Log.Info("this backup was already migrated completely into the target; verifying only")
+		// Only the database: the files are uploaded (or skipped) on their own.
+		s.cfg.Log.Info("the database of this backup is already loaded into the target; verifying it only")
 	} else {
 		end := s.report.StartPhase("restore database")
 		err := s.target.Load(ctx, src, s.opts)

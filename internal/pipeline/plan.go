@@ -115,7 +115,7 @@ func planDatabase(ctx context.Context, cfg *Config, src *dbcopy.Source) (runbook
 			checks = append(checks, runbook.Check{Name: c.Name, OK: c.OK, Warn: c.Warn, Detail: c.Detail})
 		}
 		if pre.AlreadyDone {
-			checks = append(checks, runbook.Check{Name: "earlier migration", OK: true, Warn: true, Detail: "this backup is already migrated into the target: migrate will only verify"})
+			checks = append(checks, runbook.Check{Name: "earlier migration", OK: true, Warn: true, Detail: "this backup's database is already loaded into the target: migrate will verify it and upload only the files the store lacks"})
 		}
 		if len(pre.ToDrop) > 0 {
 			checks = append(checks, runbook.Check{Name: "objects to drop", OK: true, Warn: true, Detail: fmt.Sprintf("--if-exists drop removes %d objects: %s", len(pre.ToDrop), strings.Join(firstN(pre.ToDrop, 10), ", "))})
