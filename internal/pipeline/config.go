@@ -157,6 +157,12 @@ func (c *Config) runDir() (dir string, cleanup func(), err error) {
 			continue
 		}
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(pidText))); err == nil && !processAlive(pid) {
+			// A server the dead run started there must not go on running
+			// on deleted files: stop it first (its postmaster.pid finds it).
+			if _, err := stopServersUnder(d, c.Log); err != nil {
+				c.Log.Warn("cannot stop a server of an interrupted run; its folder is kept", "folder", d, "err", err)
+				continue
+			}
 			c.Log.Info("removing the temporary files of an interrupted run", "folder", d)
 			_ = os.RemoveAll(d)
 		}
@@ -169,6 +175,12 @@ func (c *Config) runDir() (dir string, cleanup func(), err error) {
 		return "", nil, err
 	}
 	return dir, func() { _ = os.RemoveAll(dir) }, nil
+}
+
+func stopServersUnder(dir string, log *slog.Logger) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return pgserver.StopClustersUnder(ctx, dir, log)
 }
 
 func processAlive(pid int) bool {
