@@ -71,6 +71,26 @@ func TestBlobsHeldOddlyAreNotMissingInTheBackup(t *testing.T) {
 		}
 	})
 
+	t.Run("blob size differs from its file document", func(t *testing.T) {
+		grown := transformed(items, func(it tarItem) []tarItem {
+			if it.hdr.Name == linked {
+				it.body = append(it.body, "extra bytes"...)
+			}
+			return []tarItem{it}
+		})
+		files, _ := fileStore(t)
+		rep, err := run(t, "migrate", pipeline.Migrate, config(t, writeBackup(t, grown), testenv.NewDatabase(t, cluster), files))
+		if err != nil {
+			t.Fatalf("migrate: %v (the backup's bytes move as they are)", err)
+		}
+		if len(rep.Blobs.SizeDiffers) != 1 || !strings.HasPrefix(rep.Blobs.SizeDiffers[0], uuidOf(linked)) {
+			t.Fatalf("size anomalies %v, want %s named", rep.Blobs.SizeDiffers, uuidOf(linked))
+		}
+		if !strings.Contains(strings.Join(rep.Blobs.Problems(), "\n"), "differs from the file document's size") {
+			t.Fatalf("the summary does not name the size anomaly: %v", rep.Blobs.Problems())
+		}
+	})
+
 	t.Run("symbolic link in place of a blob", func(t *testing.T) {
 		symlinked := transformed(items, func(it tarItem) []tarItem {
 			if it.hdr.Name == linked {
