@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/snapshot"
@@ -124,6 +125,7 @@ func runFiles(ctx context.Context, cfg *Config, report *verify.Report) error {
 	upload, err := files.wait()
 	report.Upload = upload
 	recordAnomalies(report, summary)
+	walkErr = sameAsUpload(walkErr, err)
 	err = errors.Join(walkErr, err)
 	end(err)
 	return err
@@ -255,10 +257,11 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 		report.Upload = upload
 	}
 	recordAnomalies(report, summary)
-	end(errors.Join(walkErr, uploadErr))
 	if walkErr == nil && dumpReady {
 		startLoad()
 	}
+	walkErr = sameAsUpload(walkErr, uploadErr)
+	end(errors.Join(walkErr, uploadErr))
 	if loadStarted {
 		<-loadDone
 	}
@@ -273,6 +276,16 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 	report.Blobs, err = verify.CompareFiles(ctx, stage.target, files.store, cfg.FileTable, files.blobs)
 	endVerify(err)
 	return err
+}
+
+// sameAsUpload drops the walk's error when it is only the uploader's
+// giving up on a dead store, which the upload error states with its counts.
+func sameAsUpload(walkErr, uploadErr error) error {
+	var inWalk, inUpload *blobsync.StoreGoneError
+	if errors.As(walkErr, &inWalk) && errors.As(uploadErr, &inUpload) && inWalk == inUpload {
+		return nil
+	}
+	return walkErr
 }
 
 func logAnomaly(cfg *Config) func(snapshot.Anomaly) {
