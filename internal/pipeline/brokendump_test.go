@@ -2,6 +2,8 @@ package pipeline_test
 
 import (
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -119,5 +121,33 @@ func TestBrokenDumpRefusedBeforeAnyWrite(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// The same for a database-only backup: a truncated bare .backup is refused
+// by db with inspect's message before the target is touched.
+func TestTruncatedBareDumpRefusedBeforeAnyWrite(t *testing.T) {
+	var dump []byte
+	for _, it := range sampleItems(t) {
+		if isDump(it) {
+			dump = it.body[:len(it.body)*6/10]
+		}
+	}
+	backup := filepath.Join(t.TempDir(), "app.backup")
+	if err := os.WriteFile(backup, dump, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, inspectErr := pipeline.Inspect(t.Context(), backup)
+	if exitcode.Of(inspectErr) != exitcode.BadInput {
+		t.Fatalf("inspect: %v", inspectErr)
+	}
+	cluster := testenv.Postgres(t)
+	db := testenv.NewDatabase(t, cluster)
+	_, err := run(t, "db", pipeline.DB, config(t, backup, db, ""))
+	if exitcode.Of(err) != exitcode.BadInput || !strings.Contains(err.Error(), inspectErr.Error()) {
+		t.Fatalf("db: %v (exit %d), want exit 2 with %q", err, exitcode.Of(err), inspectErr)
+	}
+	if n := relationsIn(t, db); n != 0 {
+		t.Fatalf("%d tables or schemas were created", n)
 	}
 }
