@@ -40,6 +40,14 @@
 // alone would not do; given a WithRetry store it unwraps it, so retries
 // never nest.
 //
+// Retries are per call; the give-up is per run. The Syncer watches every
+// call of all its workers: when calls have failed without an answer (a
+// refused connection, a timeout, a 5xx; throttling counts as an answer)
+// for SyncOptions.GiveUpAfter, or MaxFailedInARow times in a row, it stops
+// the run with a *StoreGoneError (exit 1) rather than let each remaining
+// blob spend a minute retrying on its own. The first retried failure of
+// each call is logged as a warning.
+//
 // # Syncer
 //
 // The Syncer reads each blob from the (tar) stream once, hashing as it

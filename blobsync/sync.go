@@ -26,7 +26,14 @@ type SyncOptions struct {
 	MemoryBudget   int64       // bytes of blobs held in memory at once; default 64 MiB
 	SpoolDir       string      // where larger blobs wait on disk; default os.TempDir()
 	Retry          RetryPolicy // for every store call, and for put-and-verify as a whole
-	Log            *slog.Logger
+	// The run-wide give-up: when store calls have failed without an answer
+	// for GiveUpAfter, or MaxFailedInARow times in a row across all
+	// workers, the run stops with a *StoreGoneError (exit 1) instead of
+	// failing each remaining blob on its own. Defaults
+	// DefaultGiveUpAfter and DefaultMaxFailedInARow.
+	GiveUpAfter     time.Duration
+	MaxFailedInARow int
+	Log             *slog.Logger
 	// OnDone is called once per blob with its outcome, one call at a time
 	// (never concurrently), from a worker goroutine. Keep it quick, and do
 	// not call the Syncer from it. Blobs cut short by cancellation get no call.
@@ -69,7 +76,9 @@ var ErrExists = errors.New("exists with different content; use --overwrite")
 // MemoryBudget plus a few buffers however many and however large the
 // blobs are.
 type Syncer struct {
-	ctx     context.Context
+	ctx     context.Context // the caller's, ended early when the store is gone
+	stop    context.CancelCauseFunc
+	health  *storeHealth
 	store   Store // without retries; Syncer applies retry itself
 	retry   RetryPolicy
 	opts    SyncOptions
@@ -126,8 +135,10 @@ func NewSyncer(ctx context.Context, store Store, opts SyncOptions) *Syncer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	ctx, stop := context.WithCancelCause(ctx)
 	s := &Syncer{
 		ctx:     ctx,
+		stop:    stop,
 		store:   store,
 		retry:   policy.withDefaults(),
 		opts:    opts,
@@ -137,6 +148,7 @@ func NewSyncer(ctx context.Context, store Store, opts SyncOptions) *Syncer {
 		jobs:    make(chan job),
 		listed:  make(chan struct{}),
 	}
+	s.health = newStoreHealth(store.String(), opts.GiveUpAfter, opts.MaxFailedInARow, s.log, stop)
 	// The listing runs while Add reads the first blobs off the stream;
 	// workers wait for it before their first transfer.
 	listCtx, cancelList := context.WithCancel(ctx)
@@ -167,7 +179,7 @@ func (s *Syncer) Add(ctx context.Context, uuid string, size int64, r io.Reader) 
 	if s.closed {
 		return errors.New("blobsync: Add after Wait")
 	}
-	if err := s.ctx.Err(); err != nil {
+	if err := s.stopped(); err != nil {
 		return err
 	}
 	blob, err := s.buffers.read(ctx, size, r)
@@ -182,8 +194,17 @@ func (s *Syncer) Add(ctx context.Context, uuid string, size int64, r io.Reader) 
 		return ctx.Err()
 	case <-s.ctx.Done():
 		blob.release()
-		return s.ctx.Err()
+		return s.stopped()
 	}
+}
+
+// stopped is why the run stopped: the store is gone, or the caller's
+// context ended; nil while it goes on.
+func (s *Syncer) stopped() error {
+	if s.ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(s.ctx)
 }
 
 // Wait lets the queued uploads finish and returns the totals. The error is
@@ -205,7 +226,11 @@ func (s *Syncer) Wait() (Result, error) {
 		defer s.mu.Unlock()
 		s.result.Duration = time.Since(s.started)
 		r := s.result
+		var gone *StoreGoneError
 		switch {
+		case errors.As(s.stopped(), &gone):
+			s.finalErr = fmt.Errorf("blobsync: %w (%d uploaded, %d skipped, %d failed, %d cut short)",
+				s.stopped(), r.Uploaded, r.Skipped, r.Failed, s.interrupted)
 		case s.ctx.Err() != nil:
 			s.finalErr = fmt.Errorf("blobsync: interrupted (%d uploaded, %d skipped, %d failed, %d cut short); a rerun resumes: %w",
 				r.Uploaded, r.Skipped, r.Failed, s.interrupted, s.ctx.Err())
@@ -213,6 +238,7 @@ func (s *Syncer) Wait() (Result, error) {
 			s.finalErr = fmt.Errorf("blobsync: %d of %d blobs failed; first: %s: %s",
 				r.Failed, r.Uploaded+r.Skipped+r.Failed, r.Failures[0].Key, r.Failures[0].Err)
 		}
+		s.stop(nil)
 		s.log.Info("blob sync finished", "uploaded", r.Uploaded, "skipped", r.Skipped, "failed", r.Failed,
 			"bytes", r.Bytes, "skipped_bytes", r.SkippedBytes, "duration", r.Duration)
 	})
@@ -264,7 +290,7 @@ func (s *Syncer) transfer(ctx context.Context, j job) (Outcome, error) {
 	<-s.listed
 	if s.index == nil || s.index.mayHold(j.key) {
 		var info ObjectInfo
-		err := s.retry.Do(ctx, func(ctx context.Context) (err error) {
+		err := s.do(ctx, "stat", j.key, func(ctx context.Context) (err error) {
 			info, err = s.store.Stat(ctx, j.key)
 			return err
 		})
@@ -287,7 +313,7 @@ func (s *Syncer) transfer(ctx context.Context, j job) (Outcome, error) {
 	}
 	// Put and verify retry as one: a verification mismatch is cured by
 	// putting again, which a retry of Put alone would not do.
-	if err := s.retry.Do(ctx, func(ctx context.Context) error { return s.putVerified(ctx, j) }); err != nil {
+	if err := s.do(ctx, "put", j.key, func(ctx context.Context) error { return s.putVerified(ctx, j) }); err != nil {
 		return Failed, err
 	}
 	return Uploaded, nil
@@ -301,7 +327,7 @@ func (s *Syncer) sameContent(ctx context.Context, j job, info ObjectInfo) (bool,
 	}
 	sum := info.MD5
 	if sum == nil {
-		err := s.retry.Do(ctx, func(ctx context.Context) (err error) {
+		err := s.do(ctx, "hash", j.key, func(ctx context.Context) (err error) {
 			sum, err = s.hashObject(ctx, j.key)
 			return err
 		})

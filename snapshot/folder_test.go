@@ -78,18 +78,20 @@ func TestWalkFolderAnomalies(t *testing.T) {
 	want := []Anomaly{
 		{"db/other.sql", "unexpected entry, ignored"},
 		{"notes.txt", "unexpected entry, ignored"},
-		{"tree/ab/cd/" + uuidC, "stored under tree/ab/cd/ but belongs under tree/ff/ee/; not uploaded"},
+		{"tree/ab/cd/" + uuidC, "stored under tree/ab/cd/ but belongs under tree/ff/ee/; uploaded under its UUID"},
 		{"tree/ab/cd/xyz", "name is not a UUID; not uploaded"},
 		{"tree/dd", `symbolic link to "` + outside + `"; not followed`},
 		{"tree/ff/ee/.placehold", "name is not a UUID; not uploaded"},
 		{blobCPath, `symbolic link to "/etc/passwd"; not followed`},
-		{"tree/ff/" + uuidC, "not at tree/xx/yy/<uuid>; not uploaded"},
+		{"tree/ff/" + uuidC, "not at tree/xx/yy/<uuid> but named by a UUID; uploaded under it (it belongs at tree/ff/ee/)"},
+		{"tree/ff/" + uuidC, "duplicate blob " + uuidC + "; only the first copy is used"},
 	}
 	if !slices.Equal(rec.anomalies, want) || !slices.Equal(sum.Anomalies, want) {
 		t.Errorf("anomalies =\n%q\nwant\n%q", rec.anomalies, want)
 	}
-	if got := rec.blobUUIDs(); !slices.Equal(got, []string{uuidA, uuidB}) {
-		t.Errorf("blobs delivered = %v, want only %s and %s", got, uuidA, uuidB)
+	// A misplaced blob still holds its bytes: it moves under its UUID.
+	if got := rec.blobUUIDs(); !slices.Equal(got, []string{uuidA, uuidC, uuidB}) {
+		t.Errorf("blobs delivered = %v, want %s, %s and %s", got, uuidA, uuidC, uuidB)
 	}
 }
 

@@ -35,6 +35,9 @@ type entry struct {
 	link string // link target, for symlinks and hard links
 	kind string // a description of the type, for typeOther
 	size int64
+	// sparse: a tar entry stored as a sparse map; size is what it expands
+	// to, however few bytes the archive holds.
+	sparse bool
 }
 
 // role is what the walk does with an entry.
@@ -46,12 +49,13 @@ const (
 	roleMetadata
 	roleDump
 	roleBlob
+	roleLinkedBlob // a hard link whose name is a blob's: its bytes are the target's
 )
 
 type placement struct {
 	role    role
-	uuid    string // roleBlob
-	problem string // roleAnomaly
+	uuid    string // roleBlob, roleLinkedBlob
+	problem string // roleAnomaly; for a blob, why its place is odd (it still moves)
 }
 
 func anomalyPlacement(problem string) placement {
@@ -62,10 +66,7 @@ func anomalyPlacement(problem string) placement {
 // names and link or device types are refused before the layout is looked
 // at, so nothing hostile is ever opened.
 func place(e entry) placement {
-	name := e.name
-	for strings.HasPrefix(name, "./") {
-		name = name[2:]
-	}
+	name := trimDotSlash(e.name)
 	if problem := unsafePath(name); problem != "" {
 		return anomalyPlacement(problem)
 	}
@@ -73,6 +74,12 @@ func place(e entry) placement {
 	case typeSymlink:
 		return anomalyPlacement(fmt.Sprintf("symbolic link to %q; not followed", e.link))
 	case typeHardlink:
+		// GNU tar stores a file whose inode it has already written as a
+		// link to that earlier entry: a blob's bytes, to be found there.
+		if p := placeFile(name); p.role == roleBlob && unsafePath(trimDotSlash(e.link)) == "" {
+			p.role = roleLinkedBlob
+			return p
+		}
 		return anomalyPlacement(fmt.Sprintf("hard link to %q; skipped", e.link))
 	case typeDevice:
 		return anomalyPlacement("device file; skipped")
@@ -86,6 +93,13 @@ func place(e entry) placement {
 		return placeDir(strings.TrimSuffix(name, "/"))
 	}
 	return placeFile(name)
+}
+
+func trimDotSlash(name string) string {
+	for strings.HasPrefix(name, "./") {
+		name = name[2:]
+	}
+	return name
 }
 
 // unsafePath names what is wrong with a path that could escape the backup
@@ -130,19 +144,25 @@ func placeFile(name string) placement {
 }
 
 // placeBlob checks rel, the path below tree/, against xx/yy/<uuid> where xx
-// and yy are the UUID's first four characters.
+// and yy are the UUID's first four characters. A file named by a UUID in
+// another folder of tree/ still holds that blob's bytes: it moves under its
+// UUID, with the odd place named, so that "missing in the backup" means
+// that no entry holds the bytes.
 func placeBlob(rel string) placement {
 	parts := strings.Split(rel, "/")
-	if len(parts) != 3 {
-		return anomalyPlacement("not at tree/xx/yy/<uuid>; not uploaded")
-	}
-	xx, yy, id := parts[0], parts[1], parts[2]
+	id := parts[len(parts)-1]
 	if !ValidUUID(id) {
+		if len(parts) != 3 {
+			return anomalyPlacement("not at tree/xx/yy/<uuid>; not uploaded")
+		}
 		return anomalyPlacement("name is not a UUID; not uploaded")
 	}
-	if xx != id[0:2] || yy != id[2:4] {
-		return anomalyPlacement(fmt.Sprintf("stored under tree/%s/%s/ but belongs under tree/%s/%s/; not uploaded",
-			xx, yy, id[0:2], id[2:4]))
+	want := "tree/" + id[0:2] + "/" + id[2:4] + "/"
+	if len(parts) != 3 {
+		return placement{role: roleBlob, uuid: id, problem: "not at tree/xx/yy/<uuid> but named by a UUID; uploaded under it (it belongs at " + want + ")"}
+	}
+	if xx, yy := parts[0], parts[1]; xx != id[0:2] || yy != id[2:4] {
+		return placement{role: roleBlob, uuid: id, problem: fmt.Sprintf("stored under tree/%s/%s/ but belongs under %s; uploaded under its UUID", xx, yy, want)}
 	}
 	return placement{role: roleBlob, uuid: id}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -111,7 +112,12 @@ func (s *tarStream) fail(where string, err error) error {
 
 // tarEntry describes a tar header in the terms place understands.
 func tarEntry(h *tar.Header) entry {
-	e := entry{name: h.Name, size: h.Size, link: h.Linkname}
+	e := entry{name: h.Name, size: h.Size, link: h.Linkname, sparse: h.Typeflag == tar.TypeGNUSparse}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			e.sparse = true
+		}
+	}
 	switch h.Typeflag {
 	case tar.TypeReg, tar.TypeGNUSparse: // tar.Reader expands sparse files
 		e.typ = typeRegular
@@ -149,7 +155,10 @@ func (w *walker) walkTar(ctx context.Context) error {
 			if trailingData {
 				w.anomaly(afterArchive, "data after the end of the compressed archive; ignored")
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			return w.resolveLinks(ctx)
 		}
 		if err != nil {
 			return err
@@ -158,4 +167,84 @@ func (w *walker) walkTar(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// resolveLinks reads the tar a second time for the entries that hard links
+// to blobs point to, and delivers each link as a blob with its target's
+// bytes. Only the link targets are read; a target shared by several links
+// is spooled to a temporary file once.
+func (w *walker) resolveLinks(ctx context.Context) error {
+	if len(w.links) == 0 {
+		return nil
+	}
+	s, err := openTarStream(ctx, w.b)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	w.readFailure = s.fail
+	for len(w.links) > 0 {
+		hdr, err := s.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		name := trimDotSlash(hdr.Name)
+		links, ok := w.links[name]
+		if !ok {
+			continue
+		}
+		delete(w.links, name)
+		target := tarEntry(hdr)
+		if target.typ != typeRegular {
+			for _, l := range links {
+				w.anomaly(l.name, fmt.Sprintf("hard link to %q, which is not a regular file; not uploaded", hdr.Name))
+			}
+			continue
+		}
+		if err := w.deliverLinks(ctx, s, target, links); err != nil {
+			return err
+		}
+	}
+	for target, links := range w.links {
+		for _, l := range links {
+			w.anomaly(l.name, fmt.Sprintf("hard link to %q, which the backup does not hold; not uploaded", target))
+		}
+	}
+	w.links = nil
+	return nil
+}
+
+// deliverLinks delivers the current entry's bytes once for every link.
+func (w *walker) deliverLinks(ctx context.Context, s *tarStream, target entry, links []entryLink) error {
+	open := func() (io.ReadCloser, error) { return io.NopCloser(s.tr), nil }
+	if len(links) > 1 {
+		tmp, err := os.CreateTemp("", "mxmigrate-link-*")
+		if err != nil {
+			return err
+		}
+		defer func() { tmp.Close(); os.Remove(tmp.Name()) }()
+		er := newEntryReader(ctx, s.tr, target.size)
+		if _, err := io.Copy(tmp, er); err != nil {
+			if er.err != nil {
+				return s.fail(inEntry(target.name), er.err)
+			}
+			return fmt.Errorf("spooling %s for its hard links: %w", target.name, err)
+		}
+		open = func() (io.ReadCloser, error) {
+			if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+				return nil, err
+			}
+			return io.NopCloser(tmp), nil
+		}
+	}
+	for _, l := range links {
+		e := entry{name: l.name, typ: typeRegular, size: target.size}
+		if err := w.deliverBlob(ctx, e, l.uuid, open); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,9 +3,8 @@ package snapshot
 import (
 	"context"
 	"io"
-	"strconv"
-	"strings"
-	"unicode"
+
+	"github.com/mxmigrate/mxmigrate/internal/escape"
 )
 
 // Blob is one stored file of the app, tree/xx/yy/<uuid> in the backup.
@@ -25,11 +24,7 @@ type Anomaly struct {
 // String names the entry first. A name with control characters is quoted,
 // so that a hostile archive cannot write escape sequences to a terminal.
 func (a Anomaly) String() string {
-	name := a.Entry
-	if strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		name = strconv.Quote(name)
-	}
-	return name + ": " + a.Problem
+	return escape.Text(a.Entry) + ": " + escape.Text(a.Problem)
 }
 
 // Visitor receives a backup's content during Walk. A nil callback means

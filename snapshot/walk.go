@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/mxmigrate/mxmigrate/internal/escape"
 )
 
 // maxMetadataSize guards against reading a huge entry into memory just
@@ -19,6 +21,10 @@ type walker struct {
 	sum         *Summary
 	seen        map[[16]byte]struct{}
 	sawMetadata bool
+	// links are hard links to blobs, by the name of the entry that holds
+	// their bytes; resolved by a second pass once the stream has ended.
+	links       map[string][]entryLink
+	linkCount   int
 	readFailure func(where string, err error) error
 }
 
@@ -44,9 +50,47 @@ func (w *walker) visit(ctx context.Context, e entry, open opener) error {
 	case roleDump:
 		return w.dump(ctx, e, open)
 	case roleBlob:
+		if p.problem != "" {
+			w.anomaly(e.name, p.problem)
+		}
 		return w.blob(ctx, e, p.uuid, open)
+	case roleLinkedBlob:
+		w.link(e, p)
 	}
 	return nil
+}
+
+// entryLink is a hard link whose bytes are those of another entry.
+type entryLink struct {
+	name string
+	uuid string
+}
+
+// maxPendingLinks bounds the memory that hard links awaiting their second
+// pass take (about 100 bytes each).
+const maxPendingLinks = 100_000
+
+// link remembers a hard link to a blob for the second pass.
+func (w *walker) link(e entry, p placement) {
+	key := uuidKey(p.uuid)
+	if _, dup := w.seen[key]; dup {
+		w.anomaly(e.name, fmt.Sprintf("duplicate blob %s; only the first copy is used", p.uuid))
+		return
+	}
+	if w.linkCount >= maxPendingLinks {
+		w.anomaly(e.name, fmt.Sprintf("hard link to %q beyond the first %d hard links; not uploaded", e.link, maxPendingLinks))
+		return
+	}
+	w.seen[key] = struct{}{}
+	if p.problem != "" {
+		w.anomaly(e.name, p.problem)
+	}
+	if w.links == nil {
+		w.links = map[string][]entryLink{}
+	}
+	target := trimDotSlash(e.link)
+	w.links[target] = append(w.links[target], entryLink{name: e.name, uuid: p.uuid})
+	w.linkCount++
 }
 
 func (w *walker) anomaly(entry, problem string) {
@@ -114,6 +158,16 @@ func (w *walker) blob(ctx context.Context, e entry, uuid string, open opener) er
 		return nil
 	}
 	w.seen[key] = struct{}{}
+	if e.sparse {
+		// Mendix never writes sparse files; a few stored bytes can claim
+		// any size. It moves (its expanded size is its size), named.
+		w.anomaly(e.name, fmt.Sprintf("sparse entry expanding to %d bytes; Mendix does not write sparse files: check this blob", e.size))
+	}
+	return w.deliverBlob(ctx, e, uuid, open)
+}
+
+// deliverBlob hands a blob's bytes to the visitor and counts it.
+func (w *walker) deliverBlob(ctx context.Context, e entry, uuid string, open opener) error {
 	if w.v.Blob != nil {
 		b := Blob{UUID: uuid, Entry: e.name, Size: e.size}
 		err := w.deliver(ctx, e, open, func(r io.Reader) error {
@@ -155,7 +209,7 @@ func (w *walker) deliver(ctx context.Context, e entry, open opener, use func(io.
 }
 
 func (w *walker) callbackFailed(entry string, err error) error {
-	return fmt.Errorf("backup %s: %s: %w", w.b.path, entry, err)
+	return fmt.Errorf("backup %s: %s: %w", w.b.path, escape.Text(entry), err)
 }
 
 // checkComplete runs after a full snapshot or folder was read to the end.

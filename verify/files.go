@@ -41,9 +41,18 @@ const thumbnailKind = "System.Thumbnail"
 type FilesReport struct {
 	Expected int `json:"expected"`
 	Matched  int `json:"matched"`
-	// MissingInBackup: rows whose blob the backup itself does not hold
-	// (lost before the migration; nothing to upload).
+	// MissingInBackup: rows whose blob the backup itself does not hold:
+	// no entry anywhere in it is named by the UUID (lost before the
+	// migration; nothing to upload).
 	MissingInBackup []string `json:"missingInBackup,omitempty"`
+	// SkippedInBackup: rows whose UUID names an entry of the backup that
+	// was not uploaded (a symbolic link, a device, an unsafe path: see the
+	// backup's anomalies). Not "missing in the backup": a person must look.
+	SkippedInBackup []string `json:"skippedInBackup,omitempty"`
+	// SizeDiffers: blobs whose size in the backup is not the size their
+	// file document records (an anomaly of the backup, e.g. a sparse or
+	// damaged entry; the object holds the backup's bytes).
+	SizeDiffers []string `json:"sizeDiffers,omitempty"`
 	// Lost: rows whose blob is in the backup but not in the store.
 	Lost []string `json:"lost,omitempty"`
 	// Missing: rows whose blob is in neither, when the backup's blob list
@@ -60,7 +69,7 @@ type FilesReport struct {
 
 // OK reports whether every document with contents has its object.
 func (f *FilesReport) OK() bool {
-	return len(f.Lost) == 0 && len(f.Missing) == 0 && len(f.WrongSize) == 0
+	return len(f.Lost) == 0 && len(f.Missing) == 0 && len(f.WrongSize) == 0 && len(f.SkippedInBackup) == 0
 }
 
 // Problems lists each difference as a line for people.
@@ -69,6 +78,8 @@ func (f *FilesReport) Problems() []string {
 	out = append(out, listSome("lost on the way (in the backup, not in the store)", f.Lost)...)
 	out = append(out, listSome("missing in the store", f.Missing)...)
 	out = append(out, listSome("wrong size", f.WrongSize)...)
+	out = append(out, listSome("in the backup only as an entry that was not uploaded (see the backup anomalies)", f.SkippedInBackup)...)
+	out = append(out, listSome("size in the backup differs from the file document's size (backup anomaly)", f.SizeDiffers)...)
 	out = append(out, listSome("already missing in the backup (not a migration error; the app will show these files as broken)", f.MissingInBackup)...)
 	if f.OrphanCount > 0 {
 		out = append(out, listSome("objects with no file document (orphans)", f.Orphans)...)
@@ -76,13 +87,19 @@ func (f *FilesReport) Problems() []string {
 	return out
 }
 
+// SkippedBlob is the size CompareFiles's backupBlobs gives a UUID that
+// names an entry of the backup that was not uploaded.
+const SkippedBlob = -1
+
 // maxOrphansKept bounds the orphan list kept in memory and the report.
 const maxOrphansKept = 1000
 
 // CompareFiles reads the file documents from the target database and the
 // object listing of the store. backupBlobs maps each blob UUID the backup
-// holds to its size; nil when unknown (then a missing object cannot be
-// told apart from one missing at the source).
+// holds to its size, in lower case; nil when unknown (then a missing object
+// cannot be told apart from one missing at the source). A size of
+// SkippedBlob marks a UUID that names an entry the backup holds but that
+// was not uploaded.
 func CompareFiles(ctx context.Context, db dbcopy.Target, store blobsync.Store, ft FileTable, backupBlobs map[string]int64) (*FilesReport, error) {
 	objects := map[string]int64{}
 	err := store.List(ctx, func(o blobsync.ObjectInfo) error {
@@ -108,17 +125,23 @@ func CompareFiles(ctx context.Context, db dbcopy.Target, store blobsync.Store, f
 		r.Expected++
 		size, sizeKnown := asInt(v[1])
 		got, stored := objects[key]
-		backupSize, inBackup := backupBlobs[uuid]
+		backupSize, inBackup := backupBlobs[strings.ToLower(uuid)]
+		skipped := inBackup && backupSize == SkippedBlob
+		if inBackup && !skipped && sizeKnown && size >= 0 && backupSize != size {
+			r.SizeDiffers = append(r.SizeDiffers, fmt.Sprintf("%s (%d bytes in the backup, %d recorded)", uuid, backupSize, size))
+		}
 		switch {
 		case !stored && backupBlobs != nil && !inBackup:
 			r.MissingInBackup = append(r.MissingInBackup, uuid)
+		case !stored && skipped:
+			r.SkippedInBackup = append(r.SkippedInBackup, uuid)
 		case !stored && backupBlobs != nil:
 			r.Lost = append(r.Lost, uuid)
 		case !stored:
 			r.Missing = append(r.Missing, uuid)
-		case inBackup && got != backupSize:
+		case inBackup && !skipped && got != backupSize:
 			r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s (%d bytes stored, %d in the backup)", uuid, got, backupSize))
-		case !inBackup && sizeKnown && size >= 0 && got != size:
+		case (!inBackup || skipped) && sizeKnown && size >= 0 && got != size:
 			// Without the backup's own size, the row's size column is the
 			// reference. Mendix writes it when the contents are stored.
 			r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s (%d bytes stored, %d recorded)", uuid, got, size))

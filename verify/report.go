@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mxmigrate/mxmigrate/internal/escape"
 	"github.com/mxmigrate/mxmigrate/internal/units"
 )
 
@@ -128,7 +129,7 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nmxmigrate %s: %s (exit %d)\n", r.Command, status, r.ExitCode)
 	if r.Error != "" {
-		fmt.Fprintf(w, "  error: %s\n", r.Error)
+		fmt.Fprintf(w, "  error: %s\n", escape.Lines(r.Error, "    "))
 	}
 	if len(r.Phases) > 0 {
 		fmt.Fprintln(w, "  phases:")
@@ -141,13 +142,13 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 	}
 	if d := r.DB; d != nil {
-		fmt.Fprintf(w, "  database %s: %d tables, %d rows", r.Database, len(d.Tables), d.TotalRows())
+		fmt.Fprintf(w, "  database %s: %d tables, %d rows", escape.Text(r.Database), len(d.Tables), d.TotalRows())
 		if d.Checksums {
 			fmt.Fprint(w, ", contents compared row by row")
 		}
 		fmt.Fprintln(w)
 		for _, line := range d.Problems() {
-			fmt.Fprintf(w, "    ! %s\n", line)
+			fmt.Fprintf(w, "    ! %s\n", escape.Text(line))
 		}
 	}
 	if u := r.Upload; u != nil {
@@ -158,13 +159,13 @@ func (r *Report) WriteText(w io.Writer) {
 				fmt.Fprintf(w, "    ... and %d more\n", len(u.Failures)-maxListed)
 				break
 			}
-			fmt.Fprintf(w, "    ! %s\n", f)
+			fmt.Fprintf(w, "    ! %s\n", escape.Text(f))
 		}
 	}
 	if f := r.Blobs; f != nil {
-		fmt.Fprintf(w, "  files %s: %d documents with contents, %d found of the right size\n", r.Files, f.Expected, f.Matched)
+		fmt.Fprintf(w, "  files %s: %d documents with contents, %d found of the right size\n", escape.Text(r.Files), f.Expected, f.Matched)
 		for _, line := range f.Problems() {
-			fmt.Fprintf(w, "    ! %s\n", line)
+			fmt.Fprintf(w, "    ! %s\n", escape.Text(line))
 		}
 	}
 	if len(r.Anomalies) > 0 {
@@ -174,7 +175,7 @@ func (r *Report) WriteText(w io.Writer) {
 				fmt.Fprintf(w, "    ... and %d more\n", len(r.Anomalies)-maxListed)
 				break
 			}
-			fmt.Fprintf(w, "    - %s\n", a)
+			fmt.Fprintf(w, "    - %s\n", escape.Text(a))
 		}
 	}
 }

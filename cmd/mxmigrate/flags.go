@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/pflag"
 
+	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 )
 
@@ -28,6 +29,9 @@ func addFilesFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	fs.BoolVar(&c.Overwrite, "overwrite", false, "replace objects that exist with different content")
 	fs.BoolVar(&c.Create, "create", false, "create the bucket, container or folder when it does not exist")
 	fs.Int64Var(&c.MemoryBudget, "memory-budget", 64<<20, "bytes of blobs held in memory at once; larger blobs spool to --work-dir")
+	fs.Int64Var(&c.MaxBlobSize, "max-blob-size", pipeline.DefaultMaxBlobSize, "refuse (exit 2) a blob entry larger than this many bytes: a damaged or forged backup")
+	fs.DurationVar(&c.StoreGiveUp, "store-give-up", blobsync.DefaultGiveUpAfter, "stop the run (exit 1) when the store has not answered for this long; a rerun resumes")
+	fs.IntVar(&c.StoreMaxFailures, "store-max-failures", blobsync.DefaultMaxFailedInARow, "stop the run (exit 1) after this many store calls failed in a row")
 }
 
 // addNamingFlags are the object-key options verify needs too.

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mxmigrate/mxmigrate/internal/escape"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 )
 
@@ -36,6 +37,7 @@ func run() int {
 	if ctx.Err() != nil && !errors.Is(err, context.Canceled) && code == exitcode.Failure {
 		code = exitcode.Interrupted
 	}
-	fmt.Fprintf(os.Stderr, "mxmigrate: %v\n", err)
+	// The message may quote the backup: escape it.
+	fmt.Fprintf(os.Stderr, "mxmigrate: %s\n", escape.Lines(err.Error(), "  "))
 	return code
 }

@@ -80,6 +80,7 @@ Exit codes: 0 done and verified, 1 failure, 2 bad input, 3 verification failed,
 		newPlanCommand(g),
 		newRunbookCommand(g),
 	)
+	usageErrorsAreBadInput(root)
 	return root
 }
 

@@ -53,6 +53,10 @@ type Config struct {
 	Overwrite    bool
 	Create       bool
 	MemoryBudget int64
+	// The run-wide give-up on a dead store (blobsync.SyncOptions).
+	StoreGiveUp      time.Duration
+	StoreMaxFailures int
+	MaxBlobSize      int64 // refuse a blob entry larger than this (0: the default)
 
 	Checksums bool
 	FileTable verify.FileTable
@@ -133,6 +137,9 @@ func (c *Config) syncOptions(runDir string) blobsync.SyncOptions {
 		MemoryBudget: c.MemoryBudget,
 		SpoolDir:     runDir,
 		Log:          c.Log,
+
+		GiveUpAfter:     c.StoreGiveUp,
+		MaxFailedInARow: c.StoreMaxFailures,
 	}
 }
 
@@ -150,6 +157,12 @@ func (c *Config) runDir() (dir string, cleanup func(), err error) {
 			continue
 		}
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(pidText))); err == nil && !processAlive(pid) {
+			// A server the dead run started there must not go on running
+			// on deleted files: stop it first (its postmaster.pid finds it).
+			if _, err := stopServersUnder(d, c.Log); err != nil {
+				c.Log.Warn("cannot stop a server of an interrupted run; its folder is kept", "folder", d, "err", err)
+				continue
+			}
 			c.Log.Info("removing the temporary files of an interrupted run", "folder", d)
 			_ = os.RemoveAll(d)
 		}
@@ -162,6 +175,12 @@ func (c *Config) runDir() (dir string, cleanup func(), err error) {
 		return "", nil, err
 	}
 	return dir, func() { _ = os.RemoveAll(dir) }, nil
+}
+
+func stopServersUnder(dir string, log *slog.Logger) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return pgserver.StopClustersUnder(ctx, dir, log)
 }
 
 func processAlive(pid int) bool {

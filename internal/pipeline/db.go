@@ -3,11 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
-	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
 
@@ -43,13 +41,14 @@ func openDBStage(ctx context.Context, cfg *Config, runDir string, report *verify
 	s := &dbStage{cfg: cfg, opts: cfg.dbOptions(runDir), report: report, progress: newDBProgress(cfg.Progress)}
 	s.opts.Progress = s.progress.asOption()
 	end := report.StartPhase("connect and lock")
-	s.target, err = dbcopy.Open(ctx, url, s.opts)
+	s.target, err = openTarget(ctx, url, s.opts)
 	if err != nil {
 		end(err)
 		return nil, err
 	}
 	report.Database = s.target.String()
 	s.unlock, err = s.target.Lock(ctx, cfg.WaitLock)
+	err = refusedCredentials(err)
 	end(err)
 	if err != nil {
 		s.target.Close()
@@ -66,32 +65,18 @@ func (s *dbStage) close() {
 	s.target.Close()
 }
 
-// preflight reads the dump's table of contents, starts counting its rows in
-// the background, and runs the target's preflight checks.
-func (s *dbStage) preflight(ctx context.Context, dumpPath string) error {
+// preflight runs the target's preflight checks for src, a dump that was
+// read to its end (see readDump) and so carries every table's row count.
+func (s *dbStage) preflight(ctx context.Context, src *dbcopy.Source) error {
 	end := s.report.StartPhase("preflight")
-	f, err := os.Open(dumpPath)
-	if err != nil {
-		end(err)
-		return err
-	}
-	archive, err := pgdump.ReadTOC(f)
-	f.Close()
-	if err != nil {
-		end(err)
-		return fmt.Errorf("read the dump's table of contents: %w", err)
-	}
-	s.src = describeDump(archive, dumpPath)
+	var err error
+	s.src = src
 	s.cfg.Log.Info("dump", "archive", s.src.ArchiveVersion, "server", s.src.ServerVersion, "pg_dump", s.src.DumpVersion,
 		"tables", len(s.src.Tables), "sequences", len(s.src.Sequences), "indexes", len(s.src.Indexes))
 
-	// Counting reads the whole dump; it runs beside the restore so that
-	// verification costs next to no extra time.
+	// The rows were counted while the dump was read, before any write.
 	s.counted = make(chan countResult, 1)
-	go func() {
-		src, err := describeAndCountFile(ctx, dumpPath)
-		s.counted <- countResult{src, err}
-	}()
+	s.counted <- countResult{src, nil}
 
 	s.pre, err = s.target.Preflight(ctx, s.src, s.opts)
 	if s.pre != nil {
@@ -128,7 +113,8 @@ func (s *dbStage) load(ctx context.Context) (*verify.DBReport, error) {
 		s.cfg.Log.Info("resuming an interrupted migration of this backup")
 	}
 	if s.pre.AlreadyDone {
-		s.cfg.Log.Info("this backup was already migrated completely into the target; verifying only")
+		// Only the database: the files are uploaded (or skipped) on their own.
+		s.cfg.Log.Info("the database of this backup is already loaded into the target; verifying it only")
 	} else {
 		end := s.report.StartPhase("restore database")
 		err := s.target.Load(ctx, src, s.opts)

@@ -2,10 +2,15 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"path"
+	"strings"
 	"sync"
 
 	"github.com/mxmigrate/mxmigrate/blobsync"
+	"github.com/mxmigrate/mxmigrate/internal/escape"
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/ui"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/verify"
@@ -44,10 +49,24 @@ func (f *filesStage) start(ctx context.Context, runDir string, totalBytes int64)
 	f.syncer = blobsync.NewSyncer(ctx, f.store, opts)
 }
 
+// DefaultMaxBlobSize is the largest blob entry a run accepts unless told
+// otherwise (--max-blob-size): far above what Mendix apps store, far below
+// what a hostile sparse entry can claim.
+const DefaultMaxBlobSize = 4 << 30
+
 // add hands one blob to the uploader; r is only valid during the call.
 func (f *filesStage) add(ctx context.Context, b snapshot.Blob, r io.Reader) error {
+	limit := f.cfg.MaxBlobSize
+	if limit <= 0 {
+		limit = DefaultMaxBlobSize
+	}
+	if b.Size > limit {
+		return exitcode.With(exitcode.BadInput, fmt.Errorf(
+			"blob %s (entry %s) is %d bytes, more than --max-blob-size %d: if the app really stores files this large, run again with a larger --max-blob-size; otherwise the backup is damaged or forged (a sparse entry?): download it again",
+			b.UUID, escape.Text(b.Entry), b.Size, limit))
+	}
 	f.mu.Lock()
-	f.blobs[b.UUID] = b.Size
+	heldBlob(f.blobs, b)
 	f.mu.Unlock()
 	return f.syncer.Add(ctx, b.UUID, b.Size, r)
 }
@@ -67,3 +86,33 @@ func (f *filesStage) wait() (*verify.UploadReport, error) {
 }
 
 func (f *filesStage) close() { f.store.Close() }
+
+// anomaly logs a backup anomaly and remembers the UUID it may name.
+func (f *filesStage) anomaly(cfg *Config) func(snapshot.Anomaly) {
+	log := logAnomaly(cfg)
+	return func(a snapshot.Anomaly) {
+		log(a)
+		f.mu.Lock()
+		skippedBlob(f.blobs, a)
+		f.mu.Unlock()
+	}
+}
+
+// heldBlob records a blob the backup holds, for verify.CompareFiles: by
+// its UUID in lower case, as the walk compares UUIDs.
+func heldBlob(blobs map[string]int64, b snapshot.Blob) {
+	blobs[strings.ToLower(b.UUID)] = b.Size
+}
+
+// skippedBlob records the UUID that names an entry the walk did not
+// deliver (a symbolic link, a device, an unsafe path) as verify.SkippedBlob:
+// "already missing in the backup" must mean that no entry holds the UUID.
+func skippedBlob(blobs map[string]int64, a snapshot.Anomaly) {
+	id := strings.ToLower(path.Base(a.Entry))
+	if !snapshot.ValidUUID(id) {
+		return
+	}
+	if _, held := blobs[id]; !held {
+		blobs[id] = verify.SkippedBlob
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/escape"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 )
@@ -120,37 +121,38 @@ func (in *Inspection) describe(a *pgdump.Archive, byID map[int]int64, size int64
 	}
 }
 
-// WriteText prints the inspection for people.
+// WriteText prints the inspection for people. Every text the backup
+// supplies is escaped: it must not write to the terminal on its own.
 func (in *Inspection) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "Backup     %s (%s)\n", in.Backup, in.Kind)
+	fmt.Fprintf(w, "Backup     %s (%s)\n", escape.Text(in.Backup), in.Kind)
 	if m := in.Metadata; m != nil {
-		fmt.Fprintf(w, "Model      %s\n", m.ModelVersion)
+		fmt.Fprintf(w, "Model      %s\n", escape.Text(m.ModelVersion))
 		fmt.Fprintf(w, "Metadata   dump %d bytes, database %d bytes, files %d bytes", m.DumpSize, m.DatabaseSize, m.FilesSize)
 		if len(m.Missing) > 0 {
-			fmt.Fprintf(w, " (missing: %s)", strings.Join(m.Missing, ", "))
+			fmt.Fprintf(w, " (missing: %s)", escape.Text(strings.Join(m.Missing, ", ")))
 		}
 		fmt.Fprintln(w)
 	}
 	if d := in.Dump; d != nil {
 		fmt.Fprintf(w, "Dump       archive %s (needs pg_restore %d or newer), %s compression, %d bytes\n", d.ArchiveVersion, d.MinRestoreMajor, d.Compression, d.Size)
-		fmt.Fprintf(w, "           made %s by pg_dump %s from PostgreSQL %s, database %q\n", d.Created.Format("2006-01-02 15:04:05"), d.DumpVersion, d.ServerVersion, d.Database)
+		fmt.Fprintf(w, "           made %s by pg_dump %s from PostgreSQL %s, database %q\n", d.Created.Format("2006-01-02 15:04:05"), escape.Text(d.DumpVersion), escape.Text(d.ServerVersion), d.Database)
 	}
 	fmt.Fprintf(w, "Tables     %d, %d rows\n", len(in.Tables), in.TotalRows)
 	width := 0
 	for _, t := range in.Tables {
-		width = max(width, len(t.Name))
+		width = max(width, len(escape.Text(t.Name)))
 	}
 	for _, t := range in.Tables {
-		fmt.Fprintf(w, "  %-*s %12d\n", width, t.Name, t.Rows)
+		fmt.Fprintf(w, "  %-*s %12d\n", width, escape.Text(t.Name), t.Rows)
 	}
 	fmt.Fprintf(w, "Sequences  %d\n", len(in.Sequences))
 	for _, s := range in.Sequences {
-		fmt.Fprintf(w, "  %s = %d\n", s.Name, s.Value)
+		fmt.Fprintf(w, "  %s = %d\n", escape.Text(s.Name), s.Value)
 	}
 	fmt.Fprintf(w, "Indexes    %d, constraints %d\n", len(in.Indexes), len(in.Constraints))
 	fmt.Fprintf(w, "Files      %d, %d bytes\n", in.Files, in.FilesBytes)
 	fmt.Fprintf(w, "Anomalies  %d\n", in.AnomalyCount)
 	for _, a := range in.Anomalies {
-		fmt.Fprintf(w, "  %s: %s\n", a.Entry, a.Problem)
+		fmt.Fprintf(w, "  %s\n", a)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/escape"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/runbook"
 )
@@ -96,7 +97,7 @@ func planDatabase(ctx context.Context, cfg *Config, src *dbcopy.Source) (runbook
 	if err != nil {
 		return facts, fail("database reachable", err)
 	}
-	target, err := dbcopy.Open(ctx, dbURL, cfg.dbOptions(cfg.WorkDir))
+	target, err := openTarget(ctx, dbURL, cfg.dbOptions(cfg.WorkDir))
 	if err != nil {
 		return facts, fail("database reachable", err)
 	}
@@ -114,7 +115,7 @@ func planDatabase(ctx context.Context, cfg *Config, src *dbcopy.Source) (runbook
 			checks = append(checks, runbook.Check{Name: c.Name, OK: c.OK, Warn: c.Warn, Detail: c.Detail})
 		}
 		if pre.AlreadyDone {
-			checks = append(checks, runbook.Check{Name: "earlier migration", OK: true, Warn: true, Detail: "this backup is already migrated into the target: migrate will only verify"})
+			checks = append(checks, runbook.Check{Name: "earlier migration", OK: true, Warn: true, Detail: "this backup's database is already loaded into the target: migrate will verify it and upload only the files the store lacks"})
 		}
 		if len(pre.ToDrop) > 0 {
 			checks = append(checks, runbook.Check{Name: "objects to drop", OK: true, Warn: true, Detail: fmt.Sprintf("--if-exists drop removes %d objects: %s", len(pre.ToDrop), strings.Join(firstN(pre.ToDrop, 10), ", "))})
@@ -250,7 +251,7 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 	for _, t := range p.Backup.Tables {
 		rows += t.Rows
 	}
-	fmt.Fprintf(w, "Plan for %s (%s, model %s)\n", p.Backup.Name, p.Backup.Kind, orNone(p.Backup.ModelVersion))
+	fmt.Fprintf(w, "Plan for %s (%s, model %s)\n", escape.Text(p.Backup.Name), p.Backup.Kind, escape.Text(orNone(p.Backup.ModelVersion)))
 	fmt.Fprintf(w, "  database  %d tables, %d rows, %d sequences, %d indexes -> %s\n", len(p.Backup.Tables), rows, p.Backup.Sequences, p.Backup.Indexes, orNone(p.Database.URL))
 	if p.Files.Kind != "" {
 		fmt.Fprintf(w, "  files     %d files, %d bytes -> %s\n", p.Backup.Files, p.Backup.FilesBytes, orNone(p.Files.URL))
@@ -267,7 +268,7 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 		case c.Warn:
 			mark = "warn"
 		}
-		fmt.Fprintf(w, "  [%s] %s: %s\n", mark, c.Name, c.Detail)
+		fmt.Fprintf(w, "  [%s] %s: %s\n", mark, c.Name, escape.Text(c.Detail))
 	}
 	e := p.Estimate
 	fmt.Fprintf(w, "Estimate  %s in all (database %s, files %s, side by side; verification %s)\n",

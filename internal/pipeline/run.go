@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/mxmigrate/mxmigrate/blobsync"
+	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/verify"
@@ -65,13 +66,13 @@ func runDB(ctx context.Context, cfg *Config, report *verify.Report) error {
 	}
 	defer stage.close()
 	end := report.StartPhase("extract dump")
-	dumpPath, removeDump, err := backup.DumpFile(ctx, runDir)
+	src, removeDump, err := readDump(ctx, backup, runDir)
 	end(err)
 	if err != nil {
 		return err
 	}
 	defer removeDump()
-	if err := stage.preflight(ctx, dumpPath); err != nil {
+	if err := stage.preflight(ctx, src); err != nil {
 		return err
 	}
 	report.DB, err = stage.load(ctx)
@@ -91,14 +92,40 @@ func runFiles(ctx context.Context, cfg *Config, report *verify.Report) error {
 	defer files.close()
 	files.start(ctx, runDir, 0)
 	end := report.StartPhase("upload files")
-	summary, walkErr := backup.Walk(ctx, snapshot.Visitor{
+	// Nothing is uploaded from a backup whose dump is missing, ambiguous
+	// or broken: the dump is read to its end before the first blob. Mendix
+	// stores db/ before tree/; an archive in another order is read twice.
+	dumpChecked := false
+	visitor := snapshot.Visitor{
 		Metadata: func(m snapshot.Metadata) error { files.task.SetTotal(m.FilesSize); return nil },
-		Blob:     files.add,
-		Anomaly:  logAnomaly(cfg),
-	})
+		Dump: func(ctx context.Context, r io.Reader, _ int64) error {
+			if err := checkDump(ctx, r); err != nil {
+				return err
+			}
+			dumpChecked = true
+			return nil
+		},
+		Blob: func(ctx context.Context, b snapshot.Blob, r io.Reader) error {
+			if !dumpChecked {
+				return errDumpNotFirst
+			}
+			return files.add(ctx, b, r)
+		},
+		Anomaly: files.anomaly(cfg),
+	}
+	summary, walkErr := backup.Walk(ctx, visitor)
+	if errors.Is(walkErr, errDumpNotFirst) {
+		cfg.Log.Info("this archive stores files before the dump: reading it twice")
+		if _, _, walkErr = readDump(ctx, backup, runDir); walkErr == nil {
+			dumpChecked = true
+			visitor.Dump = nil
+			summary, walkErr = backup.Walk(ctx, visitor)
+		}
+	}
 	upload, err := files.wait()
 	report.Upload = upload
 	recordAnomalies(report, summary)
+	walkErr = sameAsUpload(walkErr, err)
 	err = errors.Join(walkErr, err)
 	end(err)
 	return err
@@ -139,12 +166,17 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
-		loadOnce sync.Once
-		loadDone = make(chan struct{})
-		dbErr    error
+		loadOnce    sync.Once
+		loadStarted bool
+		loadDone    = make(chan struct{})
+		dbErr       error
 	)
+	// The load starts with the first blob (or after a walk without any):
+	// by then a second dump, which would make the backup ambiguous, has had
+	// its place in the archive (db/ comes before tree/).
 	startLoad := func() {
 		loadOnce.Do(func() {
+			loadStarted = true
 			go func() {
 				defer close(loadDone)
 				report.DB, dbErr = stage.load(ctx)
@@ -155,22 +187,22 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 		})
 	}
 	dumpReady := false
-	prepareDump := func(path string) error {
-		if err := stage.preflight(ctx, path); err != nil {
+	prepareDump := func(src *dbcopy.Source) error {
+		if err := stage.preflight(ctx, src); err != nil {
 			return err
 		}
 		dumpReady = true
-		startLoad()
 		return nil
 	}
 
 	visitor := snapshot.Visitor{
 		Metadata: func(m snapshot.Metadata) error { return nil },
-		Anomaly:  logAnomaly(cfg),
+		Anomaly:  files.anomaly(cfg),
 		Blob: func(ctx context.Context, b snapshot.Blob, r io.Reader) error {
 			if !dumpReady {
 				return errDumpNotFirst
 			}
+			startLoad()
 			return files.add(ctx, b, r)
 		},
 	}
@@ -179,21 +211,21 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 	if backup.Kind() == snapshot.KindFull {
 		visitor.Dump = func(ctx context.Context, r io.Reader, size int64) error {
 			end := report.StartPhase("extract dump")
-			path, err := writeDump(ctx, runDir, r)
+			src, err := spoolDump(ctx, runDir, r)
 			end(err)
 			if err != nil {
 				return err
 			}
 			files.start(ctx, runDir, filesTotal)
-			return prepareDump(path)
+			return prepareDump(src)
 		}
 	} else {
-		// The dump is a file already: no copy needed.
-		path, _, err := backup.DumpFile(ctx, runDir)
+		// The dump is a file already: it is read where it is.
+		src, _, err := readDump(ctx, backup, runDir)
 		if err != nil {
 			return err
 		}
-		if err := prepareDump(path); err != nil {
+		if err := prepareDump(src); err != nil {
 			return err
 		}
 		files.start(ctx, runDir, 0)
@@ -205,13 +237,13 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 		// An archive laid out in an unusual order: read it twice rather
 		// than upload before the preflight.
 		cfg.Log.Info("this archive stores files before the dump: reading it twice")
-		path, _, err := backup.DumpFile(ctx, runDir)
+		src, _, err := readDump(ctx, backup, runDir)
 		if err != nil {
 			end(err)
 			return err
 		}
 		files.start(ctx, runDir, filesTotal)
-		if err := prepareDump(path); err != nil {
+		if err := prepareDump(src); err != nil {
 			end(err)
 			return err
 		}
@@ -225,8 +257,12 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 		report.Upload = upload
 	}
 	recordAnomalies(report, summary)
+	if walkErr == nil && dumpReady {
+		startLoad()
+	}
+	walkErr = sameAsUpload(walkErr, uploadErr)
 	end(errors.Join(walkErr, uploadErr))
-	if dumpReady {
+	if loadStarted {
 		<-loadDone
 	}
 	if cause := context.Cause(ctx); dbErr == nil && cause != nil && ctx.Err() != nil {
@@ -242,27 +278,14 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 	return err
 }
 
-// writeDump copies the dump out of the archive stream into the run folder:
-// pg_restore needs a seekable file for parallel jobs. A partial copy never
-// sits under the final name.
-func writeDump(ctx context.Context, runDir string, r io.Reader) (string, error) {
-	path := filepath.Join(runDir, "db.backup")
-	f, err := os.Create(path + ".partial")
-	if err != nil {
-		return "", err
+// sameAsUpload drops the walk's error when it is only the uploader's
+// giving up on a dead store, which the upload error states with its counts.
+func sameAsUpload(walkErr, uploadErr error) error {
+	var inWalk, inUpload *blobsync.StoreGoneError
+	if errors.As(walkErr, &inWalk) && errors.As(uploadErr, &inUpload) && inWalk == inUpload {
+		return nil
 	}
-	_, err = io.Copy(f, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		os.Remove(path + ".partial")
-		return "", fmt.Errorf("copy the dump to %s: %w", runDir, err)
-	}
-	return path, os.Rename(path+".partial", path)
+	return walkErr
 }
 
 func logAnomaly(cfg *Config) func(snapshot.Anomaly) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/snapshot"
@@ -29,7 +28,7 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 	if err != nil {
 		return err
 	}
-	target, err := dbcopy.Open(ctx, url, cfg.dbOptions(cfg.WorkDir))
+	target, err := openTarget(ctx, url, cfg.dbOptions(cfg.WorkDir))
 	if err != nil {
 		return err
 	}
@@ -58,17 +57,15 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 				src, err = describeAndCount(ctx, r)
 				return err
 			}
-			path, err := writeDump(ctx, runDir, r)
-			if err == nil {
-				src, err = describeAndCountFile(ctx, path)
-			}
+			var err error
+			src, err = spoolDump(ctx, runDir, r)
 			return err
 		},
 		Blob: func(_ context.Context, b snapshot.Blob, _ io.Reader) error {
-			blobs[b.UUID] = b.Size
+			heldBlob(blobs, b)
 			return nil
 		},
-		Anomaly: logAnomaly(cfg),
+		Anomaly: func(a snapshot.Anomaly) { logAnomaly(cfg)(a); skippedBlob(blobs, a) },
 	})
 	recordAnomalies(report, summary)
 	end(err)
@@ -81,6 +78,7 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 
 	end = report.StartPhase("verify database")
 	inv, err := target.Inventory(ctx)
+	err = refusedCredentials(err)
 	if err == nil {
 		report.DB = verify.CompareDatabase(src, inv)
 		if cfg.Checksums {
@@ -108,20 +106,6 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 	report.Blobs, err = verify.CompareFiles(ctx, target, store, cfg.FileTable, blobs)
 	end(err)
 	return err
-}
-
-// describeAndCountFile is describeAndCount for a dump on disk.
-func describeAndCountFile(ctx context.Context, path string) (*dbcopy.Source, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	src, err := describeAndCount(ctx, f)
-	if src != nil {
-		src.DumpPath = path
-	}
-	return src, err
 }
 
 // compareContents compares every row of the dump at path with the target,
