@@ -39,7 +39,8 @@ type ExportSession interface {
 	// ones Mendix uses on PostgreSQL, or fails naming the column).
 	Schema() *ExportSchema
 	// CopyTable writes the rows of table as PostgreSQL COPY text (columns
-	// in the order of the schema's table, rows ending in "\n", no end
+	// in the order of the schema's table, generated columns left out as
+	// COPY leaves them out, rows ending in "\n", no end
 	// marker), exactly as COPY ... TO STDOUT writes them, and returns the
 	// number of rows. Safe to call from Jobs goroutines at once.
 	CopyTable(ctx context.Context, table string, w io.Writer) (rows int64, err error)
@@ -60,6 +61,11 @@ type ExportSchema struct {
 	// SequenceOwners maps a sequence to the column that owns it (ALTER
 	// SEQUENCE ... OWNED BY), for sequences that have one.
 	SequenceOwners map[string]ColumnRef
+	// Checks holds each table's CHECK constraints.
+	Checks map[string][]NamedDefinition
+	// Collations holds, per table and column, a collation other than the
+	// type's default, as a quoted qualified name (pg_catalog."C").
+	Collations map[string]map[string]string
 	// Consistency says how the tables are read, for the log: e.g. "one
 	// snapshot (REPEATABLE READ, read only)".
 	Consistency string
@@ -68,4 +74,10 @@ type ExportSchema struct {
 // ColumnRef names a column of a table.
 type ColumnRef struct {
 	Table, Column string
+}
+
+// NamedDefinition is a constraint's name and its definition as
+// pg_get_constraintdef prints it, e.g. CHECK ((quantity >= 0)).
+type NamedDefinition struct {
+	Name, Definition string
 }

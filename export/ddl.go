@@ -29,7 +29,7 @@ func toc(s *dbcopy.ExportSchema) ([]pgdump.Entry, []tableData, error) {
 	b.add(pgdump.Entry{Tag: "SEARCHPATH", Desc: "SEARCHPATH", Section: pgdump.SectionPreData, Defn: "SELECT pg_catalog.set_config('search_path', '', false);\n"})
 
 	for _, t := range s.Tables {
-		defn, err := b.createTable(t)
+		defn, err := b.createTable(t, s.Collations[t.Name], s.Checks[t.Name])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -52,7 +52,7 @@ func toc(s *dbcopy.ExportSchema) ([]pgdump.Entry, []tableData, error) {
 	}
 	for _, t := range s.Tables {
 		for _, c := range t.Columns {
-			if c.Default == "" {
+			if c.Default == "" || c.Generated != "" {
 				continue
 			}
 			deps := []int{b.tableIDs[t.Name]}
@@ -70,9 +70,9 @@ func toc(s *dbcopy.ExportSchema) ([]pgdump.Entry, []tableData, error) {
 
 	var data []tableData
 	for _, t := range s.Tables {
-		cols := make([]string, len(t.Columns))
-		for i, c := range t.Columns {
-			cols[i] = ident(c.Name)
+		var cols []string
+		for _, c := range copyColumns(t) {
+			cols = append(cols, ident(c.Name))
 		}
 		id := b.add(pgdump.Entry{HadDumper: true, Tag: t.Name, Desc: "TABLE DATA", Section: pgdump.SectionData,
 			CopyStmt:  fmt.Sprintf("COPY %s (%s) FROM stdin;\n", b.qualified(t.Name), strings.Join(cols, ", ")),
@@ -137,12 +137,12 @@ func (b *tocBuilder) qualified(name string) string { return ident(b.schema) + ".
 
 // createTable is the CREATE TABLE pg_dump writes: columns with their types
 // and NOT NULL; defaults and keys come in entries of their own.
-func (b *tocBuilder) createTable(t *pgcatalog.Table) (string, error) {
+func (b *tocBuilder) createTable(t *pgcatalog.Table, collations map[string]string, checks []dbcopy.NamedDefinition) (string, error) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "CREATE TABLE %s (\n", b.qualified(t.Name))
 	for i, c := range t.Columns {
-		if c.Identity != "" || c.Generated != "" {
-			return "", exitcode.With(exitcode.BadInput, fmt.Errorf("table %s, column %s: identity and generated columns cannot be exported (Mendix uses neither)", t.Name, c.Name))
+		if c.Identity != "" {
+			return "", exitcode.With(exitcode.BadInput, fmt.Errorf("table %s, column %s: identity columns cannot be exported (Mendix uses sequences instead)", t.Name, c.Name))
 		}
 		switch c.Type.Kind {
 		case 'b', 0:
@@ -151,16 +151,41 @@ func (b *tocBuilder) createTable(t *pgcatalog.Table) (string, error) {
 				t.Name, c.Name, c.Type.Text, c.Type.Kind))
 		}
 		fmt.Fprintf(&sb, "    %s %s", ident(c.Name), c.Type.Text)
+		if coll := collations[c.Name]; coll != "" {
+			sb.WriteString(" COLLATE " + coll)
+		}
+		if c.Generated != "" {
+			fmt.Fprintf(&sb, " GENERATED ALWAYS AS (%s) STORED", c.Default)
+		}
 		if c.NotNull {
 			sb.WriteString(" NOT NULL")
 		}
-		if i < len(t.Columns)-1 {
+		if i < len(t.Columns)-1 || len(checks) > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString("\n")
+	}
+	for i, ch := range checks {
+		fmt.Fprintf(&sb, "    CONSTRAINT %s %s", ident(ch.Name), ch.Definition)
+		if i < len(checks)-1 {
 			sb.WriteString(",")
 		}
 		sb.WriteString("\n")
 	}
 	sb.WriteString(");\n")
 	return sb.String(), nil
+}
+
+// copyColumns are the columns whose values the table's data holds: all
+// but the generated ones, which COPY leaves out.
+func copyColumns(t *pgcatalog.Table) []pgcatalog.Column {
+	var out []pgcatalog.Column
+	for _, c := range t.Columns {
+		if c.Generated == "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func createSequence(qualified string, q *pgcatalog.Sequence) string {

@@ -180,7 +180,7 @@ type watched struct {
 
 func watchedColumns(td tableData, ft verify.FileTable) *watched {
 	index := func(name string) int {
-		for i, c := range td.table.Columns {
+		for i, c := range copyColumns(td.table) {
 			if c.Name == name {
 				return i
 			}

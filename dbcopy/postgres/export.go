@@ -103,7 +103,58 @@ WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass A
 	}); err != nil {
 		return fmt.Errorf("read the sequences' owners on %s: %w", s.t, err)
 	}
+	if err := readChecksAndCollations(ctx, s.main, s.schemaName, es); err != nil {
+		return fmt.Errorf("%s: %w", s.t, err)
+	}
 	s.schema = es
+	return nil
+}
+
+// readChecksAndCollations reads what pgcatalog leaves out and a dump must
+// keep: CHECK constraints and columns' non-default collations.
+func readChecksAndCollations(ctx context.Context, conn *pgx.Conn, schema string, es *dbcopy.ExportSchema) error {
+	es.Checks = map[string][]dbcopy.NamedDefinition{}
+	es.Collations = map[string]map[string]string{}
+	rows, err := conn.Query(ctx, `
+SELECT c.relname::text, con.conname::text, pg_get_constraintdef(con.oid)
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND con.contype = 'c' AND c.relkind IN ('r', 'p')
+ORDER BY c.relname, con.conname`, schema)
+	if err != nil {
+		return fmt.Errorf("read check constraints: %w", err)
+	}
+	var table, name, def string
+	if _, err := pgx.ForEachRow(rows, []any{&table, &name, &def}, func() error {
+		es.Checks[table] = append(es.Checks[table], dbcopy.NamedDefinition{Name: name, Definition: def})
+		return nil
+	}); err != nil {
+		return fmt.Errorf("read check constraints: %w", err)
+	}
+	rows, err = conn.Query(ctx, `
+SELECT c.relname::text, a.attname::text, quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_collation co ON co.oid = a.attcollation
+JOIN pg_namespace cn ON cn.oid = co.collnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attcollation <> 0 AND a.attcollation <> t.typcollation`, schema)
+	if err != nil {
+		return fmt.Errorf("read column collations: %w", err)
+	}
+	var column, collation string
+	if _, err := pgx.ForEachRow(rows, []any{&table, &column, &collation}, func() error {
+		if es.Collations[table] == nil {
+			es.Collations[table] = map[string]string{}
+		}
+		es.Collations[table][column] = collation
+		return nil
+	}); err != nil {
+		return fmt.Errorf("read column collations: %w", err)
+	}
 	return nil
 }
 
@@ -121,9 +172,11 @@ func (s *exportSession) CopyTable(ctx context.Context, table string, w io.Writer
 	if err != nil {
 		return 0, err
 	}
-	names := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		names[i] = pgx.Identifier{c.Name}.Sanitize()
+	var names []string
+	for _, c := range t.Columns {
+		if c.Generated == "" { // COPY cannot write them, pg_dump leaves them out
+			names = append(names, pgx.Identifier{c.Name}.Sanitize())
+		}
 	}
 	sql := fmt.Sprintf("COPY %s (%s) TO STDOUT", pgx.Identifier{s.schemaName, table}.Sanitize(), joinComma(names))
 	tag, err := conn.PgConn().CopyTo(ctx, w, sql)
