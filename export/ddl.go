@@ -240,7 +240,7 @@ func (b *tocBuilder) constraint(t *pgcatalog.Table, c pgcatalog.Constraint, kind
 		cols[i] = ident(name)
 	}
 	return b.add(pgdump.Entry{TableOID: "2606", Tag: t.Name + " " + c.Name, Desc: "CONSTRAINT", Section: pgdump.SectionPostData,
-		Defn: fmt.Sprintf("ALTER TABLE ONLY %s\n    ADD CONSTRAINT %s %s (%s);\n", b.qualified(t.Name), ident(c.Name), kind, strings.Join(cols, ", ")),
+		Defn:      fmt.Sprintf("ALTER TABLE ONLY %s\n    ADD CONSTRAINT %s %s (%s);\n", b.qualified(t.Name), ident(c.Name), kind, strings.Join(cols, ", ")),
 		DropStmt:  fmt.Sprintf("ALTER TABLE ONLY %s DROP CONSTRAINT %s;\n", b.qualified(t.Name), ident(c.Name)),
 		Namespace: b.schema, Dependencies: []int{b.tableIDs[t.Name]}})
 }
