@@ -93,9 +93,14 @@ func emptyFolderStore(t *testing.T) string {
 
 func exportTo(t *testing.T, db, files, out string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	exportToWaiting(t, db, files, out, 0)
+}
+
+func exportToWaiting(t *testing.T, db, files, out string, waitLock time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute+waitLock)
 	defer cancel()
-	cfg := pipeline.ExportConfig{Config: pipeline.Config{DB: db, Files: files, WorkDir: t.TempDir(), Jobs: 3, Transfers: 4, Version: "test"}, Output: out}
+	cfg := pipeline.ExportConfig{Config: pipeline.Config{DB: db, Files: files, WorkDir: t.TempDir(), Jobs: 3, Transfers: 4, Version: "test", WaitLock: waitLock}, Output: out}
 	if _, err := pipeline.Export(ctx, cfg); err != nil {
 		t.Fatalf("export: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -249,3 +250,33 @@ WHERE n.nspname = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// nextValues turns setval arguments ("200, true") into the value nextval()
+// returns next ("201"), for sequences of increment 1.
+func nextValues(t *testing.T, seqs map[string]string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for name, args := range seqs {
+		value, called, ok := strings.Cut(args, ",")
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+		if !ok || err != nil {
+			t.Fatalf("sequence %s: setval arguments %q", name, args)
+		}
+		if strings.TrimSpace(called) == "true" {
+			n++
+		}
+		out[name] = itoa(n)
+	}
+	return out
+}
+
+// restoreDump runs the real pg_restore into an empty database.
+func restoreDump(t *testing.T, binDir, url, dump string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "-d", url, dump)
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+}
