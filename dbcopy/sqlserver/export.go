@@ -335,8 +335,8 @@ FROM sys.sequences WHERE schema_id = SCHEMA_ID(@p1) ORDER BY name`, s.schema)
 }
 
 var (
-	sqlNumber     = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
-	sqlString     = regexp.MustCompile(`^N?'((?:[^']|'')*)'$`)
+	sqlNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
+	sqlString = regexp.MustCompile(`^N?'((?:[^']|'')*)'$`)
 )
 
 // postgresDefault turns the literal defaults the load writes back into
