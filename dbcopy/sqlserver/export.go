@@ -335,14 +335,19 @@ FROM sys.sequences WHERE schema_id = SCHEMA_ID(@p1) ORDER BY name`, s.schema)
 }
 
 var (
-	sqlNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
-	sqlString = regexp.MustCompile(`^N?'((?:[^']|'')*)'$`)
+	sqlNumber   = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
+	sqlString   = regexp.MustCompile(`^N?'((?:[^']|'')*)'$`)
+	castLiteral = regexp.MustCompile(`(?i)^CAST\s*\((.*)\s+AS\s+[a-z0-9_ ]+(\([0-9, max]*\))?\)$`)
 )
 
 // postgresDefault turns the literal defaults the load writes back into
 // PostgreSQL's; any other expression is an error naming it.
 func postgresDefault(def string, t pgcatalog.Type) (string, error) {
 	expr := unparen(def)
+	// A literal cast to a type is still that literal.
+	if m := castLiteral.FindStringSubmatch(expr); m != nil {
+		expr = unparen(m[1])
+	}
 	switch {
 	case strings.EqualFold(expr, "NULL"):
 		return "", nil
