@@ -157,6 +157,9 @@ func dumpTable(ctx context.Context, sess dbcopy.ExportSession, w *pgdump.Writer,
 	if err != nil {
 		return 0, found{}, err
 	}
+	if _, err := io.WriteString(enc, pgdump.CopyTrailer); err != nil {
+		return 0, found{}, fmt.Errorf("compress table %s: %w", td.table.Name, err)
+	}
 	if err := enc.Close(); err != nil {
 		return 0, found{}, fmt.Errorf("compress table %s: %w", td.table.Name, err)
 	}

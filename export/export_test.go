@@ -138,7 +138,7 @@ func TestExportRestoresWithPgRestore(t *testing.T) {
 	if len(want) < 40 || want["table from$where"] == "" || want["sequence select$seq"] == "" {
 		t.Fatalf("source digests look incomplete: %v", want)
 	}
-	for _, mode := range []string{"file", "pipe"} {
+	for _, mode := range []string{"file", "pipe", "script"} {
 		t.Run(mode, func(t *testing.T) {
 			restored := testenv.NewDatabase(t, cluster)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -155,10 +155,21 @@ func TestExportRestoresWithPgRestore(t *testing.T) {
 				defer f.Close()
 				stdin = f
 			}
+			script := filepath.Join(t.TempDir(), "restore.sql")
+			if mode == "script" {
+				// pg_restore -f writes SQL (COPY data included); psql runs it.
+				args = []string{"--no-owner", "--no-privileges", "-f", script, backup.dumpPath}
+			}
 			cmd := exec.CommandContext(ctx, filepath.Join(cluster.BinDir(), "pg_restore"), args...)
 			cmd.Stdin = stdin
 			if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
 				t.Fatalf("pg_restore: %v\n%s", err, out)
+			}
+			if mode == "script" {
+				psql := exec.CommandContext(ctx, filepath.Join(cluster.BinDir(), "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", script, "-d", restored)
+				if out, err := psql.CombinedOutput(); err != nil {
+					t.Fatalf("psql: %v\n%s", err, out)
+				}
 			}
 			got := tableDigests(t, restored, "public")
 			for k, v := range want {

@@ -49,8 +49,9 @@ const (
 // When out is an io.WriteSeeker that can seek, Close goes back and rewrites
 // the table of contents with every block's offset, exactly as pg_dump does,
 // so that pg_restore -j and the reader's OpenData find blocks directly. On
-// a pipe the offsets stay "not set" (K_OFFSET_POS_NOT_SET), which
-// pg_restore accepts when the blocks come in table-of-contents order.
+// a pipe the offsets stay "not set" (K_OFFSET_POS_NOT_SET): this package's
+// reader finds the blocks in any order, but pg_restore only when they come
+// in table-of-contents order (it cannot go back for an earlier block).
 //
 // Data and AppendBlock may be called from several goroutines: each block
 // is written whole, one at a time. To compress blocks in parallel, encode
@@ -267,10 +268,14 @@ func orZero(s string) string {
 	return s
 }
 
+// CopyTrailer ends the COPY text of a TABLE DATA block as pg_dump writes
+// it: the end-of-data marker and blank lines. pg_restore copies a block's
+// text as it is into a SQL script (pg_restore -f), which needs the marker.
+const CopyTrailer = "\\.\n\n\n"
+
 // Data starts the data block of the entry with dumpID: write its COPY text
-// (rows ending in "\n", without the "\.\n" end marker, as pg_dump stores
-// it) and Close the returned writer to end the block. Other blocks wait
-// until then.
+// (rows ending in "\n", then CopyTrailer, as pg_dump stores it) and Close
+// the returned writer to end the block. Other blocks wait until then.
 func (w *Writer) Data(dumpID int) (io.WriteCloser, error) {
 	w.mu.Lock()
 	if err := w.startBlock(dumpID); err != nil {
