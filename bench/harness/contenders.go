@@ -20,9 +20,9 @@ const restoreJobs = "2"
 func (b *bench) groups() []groupSpec {
 	groups := []groupSpec{b.dbGroup()}
 	if b.tools.rclone != "" {
-		groups = append(groups, b.filesGroup(), b.migrateGroup(), b.verifyGroup())
+		groups = append(groups, b.filesGroup(), b.migrateGroup(), b.verifyGroup(), b.exportGroup())
 	}
-	return groups
+	return onlyGroups(groups)
 }
 
 func (b *bench) dbGroup() groupSpec {

@@ -35,6 +35,8 @@ type bench struct {
 	sourceDB      string
 	// migrated is what the last `mxmigrate migrate` left for verify.
 	migrated *migratedTargets
+	// exportSrc is what the export comparison reads, made once.
+	exportSrc *exportSource
 	// profileEnv is added to mxmigrate's environment in the profile run.
 	profileEnv []string
 	seq        int

@@ -79,6 +79,7 @@ Exit codes: 0 done and verified, 1 failure, 2 bad input, 3 verification failed,
 		newVerifyCommand(g),
 		newPlanCommand(g),
 		newRunbookCommand(g),
+		newExportCommand(g),
 	)
 	usageErrorsAreBadInput(root)
 	return root

@@ -2,17 +2,15 @@ package pgdump
 
 import (
 	"bytes"
+	"io"
 	"strconv"
 	"testing"
-
-	"github.com/klauspost/compress/zlib"
-	"github.com/klauspost/compress/zstd"
-	"github.com/pierrec/lz4/v4"
+	"time"
 )
 
-// testArchive writes custom-format archives the way pg_dump does
-// (WriteHead, WriteToc, _StartData/_WriteData/_EndData), for the versions
-// and compressions that the local pg_dump cannot produce.
+// testArchive describes a custom-format archive for the reader's tests,
+// including versions and compressions that the local pg_dump cannot
+// produce and malformed ones; bytes writes it with the package's Writer.
 type testArchive struct {
 	minor       int // archive version 1.minor
 	format      byte
@@ -79,149 +77,123 @@ func (w *testWriter) offset(flag byte, pos int64) {
 	}
 }
 
+// seekBuffer is an in-memory io.WriteSeeker, the stand-in for the
+// archive file whose table of contents the Writer rewrites at the end.
+type seekBuffer struct {
+	b   []byte
+	pos int
+}
+
+func (s *seekBuffer) Write(p []byte) (int, error) {
+	if need := s.pos + len(p); need > len(s.b) {
+		s.b = append(s.b, make([]byte, need-len(s.b))...)
+	}
+	copy(s.b[s.pos:], p)
+	s.pos += len(p)
+	return len(p), nil
+}
+
+func (s *seekBuffer) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		s.pos = int(off)
+	case io.SeekCurrent:
+		s.pos += int(off)
+	case io.SeekEnd:
+		s.pos = len(s.b) + int(off)
+	}
+	return int64(s.pos), nil
+}
+
+// bytes writes the archive with the package's Writer: to a seekable buffer
+// (offsets recorded) or, with noOffsets, to a plain one (a pipe).
 func (a *testArchive) bytes(t testing.TB) []byte {
 	t.Helper()
-	// First pass with zero offsets to learn where the data starts: the
-	// offsets have a fixed width, so the second pass is the same size,
-	// as when pg_dump rewrites its TOC in place.
-	head := a.headerAndTOC(nil)
-	var data testWriter
-	offsets := make(map[int]int64)
+	comp := a.compression
+	if comp == "" {
+		comp = CompressionNone
+	}
+	entries := make([]Entry, len(a.entries))
+	for i, e := range a.entries {
+		entries[i] = e.Entry
+	}
+	opts := WriterOptions{VersionMinor: a.minor, Compression: comp, Level: -1, ChunkSize: a.chunkSize,
+		Created:      time.Date(2025, 11, 21, 12, 34, 56, 0, time.UTC),
+		DatabaseName: "mendixdb", ServerVersion: "15.4", DumpVersion: "17.2"}
+	if opts.ChunkSize == 0 {
+		opts.ChunkSize = 4096
+	}
+	raw := rawOptions{unchecked: true, format: a.format, algorithm: a.algorithm}
+	var plain bytes.Buffer
+	var seekable seekBuffer
+	var out io.Writer = &seekable
+	if a.noOffsets {
+		out = &plain
+	}
+	w, err := newWriter(out, entries, opts, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range a.entries {
 		switch {
 		case e.raw != nil:
-			offsets[e.DumpID] = int64(head.Len() + data.Len())
-			e.raw(&data)
-		case e.Desc == "TABLE DATA":
-			offsets[e.DumpID] = int64(head.Len() + data.Len())
-			data.WriteByte(blockData)
-			data.int(int64(e.DumpID))
-			a.writeChunks(t, &data, e.data)
-		case e.Desc == "BLOBS":
-			offsets[e.DumpID] = int64(head.Len() + data.Len())
-			data.WriteByte(blockBlobs)
-			data.int(int64(e.DumpID))
-			for _, oid := range e.order {
-				data.int(oid)
-				a.writeChunks(t, &data, e.blobs[oid])
+			var block testWriter
+			e.raw(&block)
+			if err := w.AppendBlock(e.DumpID, &block); err != nil {
+				t.Fatal(err)
 			}
-			data.int(0)
+		case e.Desc == "TABLE DATA":
+			dw, err := w.Data(e.DumpID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, dw, e.data)
+			mustClose(t, dw)
+		case e.Desc == "BLOBS":
+			var block testWriter
+			block.WriteByte(blockBlobs)
+			block.int(int64(e.DumpID))
+			for _, oid := range e.order {
+				block.int(oid)
+				a.writeChunks(t, &block, e.blobs[oid])
+			}
+			block.int(0)
+			if err := w.AppendBlock(e.DumpID, &block); err != nil {
+				t.Fatal(err)
+			}
 		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if a.noOffsets {
-		offsets = nil
+		return plain.Bytes()
 	}
-	out := a.headerAndTOC(offsets)
-	out.Write(data.Bytes())
-	return out.Bytes()
+	return seekable.b
 }
 
-func (a *testArchive) headerAndTOC(offsets map[int]int64) *testWriter {
-	w := &testWriter{}
-	w.WriteString("PGDMP")
-	w.Write([]byte{1, byte(a.minor), 0, 4, 8})
-	format := a.format
-	if format == 0 {
-		format = FormatCustom
-	}
-	w.WriteByte(format)
-	if a.minor >= 15 {
-		switch {
-		case a.algorithm != nil:
-			w.WriteByte(*a.algorithm)
-		case a.compression == CompressionGzip:
-			w.WriteByte(1)
-		case a.compression == CompressionLZ4:
-			w.WriteByte(2)
-		case a.compression == CompressionZstd:
-			w.WriteByte(3)
-		default:
-			w.WriteByte(0)
-		}
-	} else if a.compression == CompressionGzip {
-		w.int(-1)
-	} else {
-		w.int(0)
-	}
-	for _, v := range []int64{56, 34, 12, 21, 10, 125, 0} { // 2025-11-21 12:34:56
-		w.int(v)
-	}
-	w.str("mendixdb")
-	w.str("15.4")
-	w.str("17.2")
-	w.int(int64(len(a.entries)))
-	for _, e := range a.entries {
-		w.int(int64(e.DumpID))
-		w.int(boolInt(e.HadDumper))
-		w.str(e.TableOID)
-		w.str(e.OID)
-		w.str(e.Tag)
-		w.str(e.Desc)
-		w.int(int64(e.Section))
-		w.str(e.Defn)
-		w.str(e.DropStmt)
-		w.str(e.CopyStmt)
-		w.str(e.Namespace)
-		w.str(e.Tablespace)
-		if a.minor >= 14 {
-			w.str(e.TableAM)
-		}
-		if a.minor >= 16 {
-			w.int(int64(e.RelKind))
-		}
-		w.str(e.Owner)
-		w.str("false")
-		for _, d := range e.Dependencies {
-			w.str(strconv.Itoa(d))
-		}
-		w.nullStr()
-		switch pos, ok := offsets[e.DumpID]; {
-		case !e.HadDumper:
-			w.offset(offsetNoData, 0)
-		case ok:
-			w.offset(offsetPosSet, pos)
-		default:
-			w.offset(offsetPosNotSet, 0)
-		}
-	}
-	return w
-}
-
-// writeChunks compresses data as one stream, written in chunks the way
-// the compressors' writeF callbacks do.
+// writeChunks writes data as one compressed stream cut into chunks, with
+// the Writer's own compressor and chunker.
 func (a *testArchive) writeChunks(t testing.TB, w *testWriter, data []byte) {
 	t.Helper()
 	size := a.chunkSize
 	if size == 0 {
 		size = 4096
 	}
-	var compressed bytes.Buffer
-	switch a.compression {
-	case CompressionGzip:
-		zw := zlib.NewWriter(&compressed)
-		mustWrite(t, zw, data)
-		mustClose(t, zw)
-	case CompressionLZ4:
-		lw := lz4.NewWriter(&compressed)
-		mustWrite(t, lw, data)
-		mustClose(t, lw)
-	case CompressionZstd:
-		zw, err := zstd.NewWriter(&compressed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustWrite(t, zw, data)
-		mustClose(t, zw)
-	default:
-		compressed.Write(data)
+	comp := a.compression
+	if comp == "" {
+		comp = CompressionNone
 	}
-	for b := compressed.Bytes(); len(b) > 0; {
-		n := min(size, len(b))
-		w.int(int64(n))
-		w.Write(b[:n])
-		b = b[n:]
+	chunks := &chunkWriter{dst: w, buf: make([]byte, 0, size)}
+	cw, err := compressor(comp, 0, chunks)
+	if err != nil {
+		t.Fatal(err)
 	}
-	w.int(0)
+	mustWrite(t, cw, data)
+	mustClose(t, cw)
+	if err := chunks.end(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func mustWrite(t testing.TB, w interface{ Write([]byte) (int, error) }, p []byte) {
