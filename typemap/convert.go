@@ -159,23 +159,27 @@ func binaryConverter(t Target) convertFunc {
 		if !ok {
 			return nil, unexpected(v, t.String())
 		}
-		if b == nil {
-			// go-mssqldb writes a nil slice as NULL: an empty bytea is
-			// not NULL.
-			b = []byte{}
-		}
-		switch {
-		case t.Length == Max:
-		case len(b) > t.Length:
-			if !clamp {
-				return nil, misfit("longer than %d bytes", t.Length)
-			}
-			b = b[:t.Length]
-		case t.Name == "binary" && len(b) < t.Length && !clamp:
-			return nil, misfit("shorter than %d bytes: binary(%d) would pad it with zeros", t.Length, t.Length)
-		}
-		return b, nil
+		return fitBinary(b, t, clamp)
 	}
+}
+
+func fitBinary(b []byte, t Target, clamp bool) (any, error) {
+	if b == nil {
+		// go-mssqldb writes a nil slice as NULL: an empty bytea is
+		// not NULL.
+		b = []byte{}
+	}
+	switch {
+	case t.Length == Max:
+	case len(b) > t.Length:
+		if !clamp {
+			return nil, misfit("longer than %d bytes", t.Length)
+		}
+		b = b[:t.Length]
+	case t.Name == "binary" && len(b) < t.Length && !clamp:
+		return nil, misfit("shorter than %d bytes: binary(%d) would pad it with zeros", t.Length, t.Length)
+	}
+	return b, nil
 }
 
 // toGUID returns the 16 bytes in the order SQL Server sends a
@@ -196,12 +200,17 @@ func toGUID(v any, _ bool) (any, error) {
 	default:
 		return nil, unexpected(v, "uniqueidentifier")
 	}
+	return guidWire(u), nil
+}
+
+// guidWire reorders a UUID's bytes as SQL Server sends them.
+func guidWire(u [16]byte) []byte {
 	return []byte{
 		u[3], u[2], u[1], u[0],
 		u[5], u[4],
 		u[7], u[6],
 		u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15],
-	}, nil
+	}
 }
 
 func parseUUID(s string) ([16]byte, bool) {
@@ -242,9 +251,10 @@ var intRanges = map[string][2]int64{
 	"bigint":   {math.MinInt64, math.MaxInt64},
 }
 
-func intConverter(name string) convertFunc {
+// intFit fits an integer to the SQL Server integer type name.
+func intFit(name string) func(n int64, clamp bool) (any, error) {
 	bounds := intRanges[name]
-	fit := func(n int64, clamp bool) (any, error) {
+	return func(n int64, clamp bool) (any, error) {
 		switch {
 		case n < bounds[0]:
 			if !clamp {
@@ -259,6 +269,10 @@ func intConverter(name string) convertFunc {
 		}
 		return n, nil
 	}
+}
+
+func intConverter(name string) convertFunc {
+	fit := intFit(name)
 	return func(v any, clamp bool) (any, error) {
 		switch v := v.(type) {
 		case int16:
@@ -302,11 +316,34 @@ func floatToInt(f float64, clamp bool, fit func(int64, bool) (any, error)) (any,
 	return fit(int64(math.Round(f)), clamp)
 }
 
-func floatConverter(real bool) convertFunc {
+// floatFit fits a float64 to float or, with real, to real.
+func floatFit(real bool) func(f float64, clamp bool) (any, error) {
 	name, limit := "float", math.MaxFloat64
 	if real {
 		name, limit = "real", math.MaxFloat32
 	}
+	return func(f float64, clamp bool) (any, error) {
+		switch {
+		case math.IsNaN(f):
+			return nil, misfit("NaN: SQL Server's %s has none", name)
+		case math.IsInf(f, 0) || math.Abs(f) > limit:
+			if !clamp {
+				return nil, misfit("out of %s's range (SQL Server has no infinity)", name)
+			}
+			return math.Copysign(limit, f), nil
+		case real && float64(float32(f)) != f && !clamp:
+			return nil, misfit("%v has no exact real equivalent", f)
+		}
+		return f, nil
+	}
+}
+
+func floatConverter(real bool) convertFunc {
+	name := "float"
+	if real {
+		name = "real"
+	}
+	fit := floatFit(real)
 	return func(v any, clamp bool) (any, error) {
 		var f float64
 		switch v := v.(type) {
@@ -331,18 +368,7 @@ func floatConverter(real bool) convertFunc {
 				return nil, err
 			}
 		}
-		switch {
-		case math.IsNaN(f):
-			return nil, misfit("NaN: SQL Server's %s has none", name)
-		case math.IsInf(f, 0) || math.Abs(f) > limit:
-			if !clamp {
-				return nil, misfit("out of %s's range (SQL Server has no infinity)", name)
-			}
-			return math.Copysign(limit, f), nil
-		case real && float64(float32(f)) != f && !clamp:
-			return nil, misfit("%v has no exact real equivalent", f)
-		}
-		return f, nil
+		return fit(f, clamp)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 )
 
 // Misfit says why a value does not fit its target type.
@@ -54,9 +55,33 @@ func (t *Table) ConvertRow(dst, src []any) error {
 	for i := range t.Columns {
 		v, err := t.Columns[i].Convert(src[i])
 		if err != nil {
-			return exitcode.With(exitcode.BadInput, &ValueError{
-				Table: t.Name, Column: t.Columns[i].Name, Key: t.describeKey(src),
-				Value: FormatValue(src[i]), Target: t.Columns[i].Target, Err: err,
+			return t.valueError(i, err, func(i int) string { return FormatValue(src[i]) })
+		}
+		dst[i] = v
+	}
+	return nil
+}
+
+// ConvertFields converts fields (one COPY row, in column order, COPY's
+// escapes undone) into dst, which must be as long: NULL fields to nil,
+// the others by ConvertText. Its errors are ConvertRow's, naming the
+// values as ConvertRow would show the values pgx reads.
+func (t *Table) ConvertFields(dst []any, fields []pgdump.Field) error {
+	if len(fields) != len(t.Columns) || len(dst) != len(t.Columns) {
+		return fmt.Errorf("table %q: row of %d values for %d columns", t.Name, len(fields), len(t.Columns))
+	}
+	for i := range t.Columns {
+		if fields[i].Null {
+			dst[i] = nil
+			continue
+		}
+		v, err := t.Columns[i].ConvertText(fields[i].Value)
+		if err != nil {
+			return t.valueError(i, err, func(i int) string {
+				if fields[i].Null {
+					return FormatValue(nil)
+				}
+				return t.Columns[i].formatText(fields[i].Value)
 			})
 		}
 		dst[i] = v
@@ -64,12 +89,17 @@ func (t *Table) ConvertRow(dst, src []any) error {
 	return nil
 }
 
-func (t *Table) describeKey(src []any) string {
-	parts := make([]string, 0, len(t.key))
+// valueError is the error for column col's value, err from converting it;
+// show renders the row's value of a column.
+func (t *Table) valueError(col int, err error, show func(i int) string) error {
+	key := make([]string, 0, len(t.key))
 	for _, i := range t.key {
-		parts = append(parts, t.Columns[i].Name+"="+FormatValue(src[i]))
+		key = append(key, t.Columns[i].Name+"="+show(i))
 	}
-	return strings.Join(parts, ", ")
+	return exitcode.With(exitcode.BadInput, &ValueError{
+		Table: t.Name, Column: t.Columns[col].Name, Key: strings.Join(key, ", "),
+		Value: show(col), Target: t.Columns[col].Target, Err: err,
+	})
 }
 
 // maxShownValue bounds how much of a value an error message shows.

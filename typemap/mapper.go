@@ -18,8 +18,13 @@ type Column struct {
 	OnInvalid Action
 	// Cast is the PostgreSQL type the column is read as ("text" when a
 	// character target takes PostgreSQL's text form), "" for none.
-	Cast    string
-	convert convertFunc
+	Cast     string
+	convert  convertFunc
+	fromText textFunc
+	// source is the source type's kind; real marks PostgreSQL's real,
+	// which pgx reads as float32.
+	source sourceKind
+	real   bool
 }
 
 // SelectExpr is the column's expression in the query that reads it from
@@ -39,7 +44,11 @@ func (c *Column) Convert(v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	out, err := c.convert(v, c.OnInvalid == Clamp)
+	return c.settle(c.convert(v, c.OnInvalid == Clamp))
+}
+
+// settle applies OnInvalid "null" to a conversion's result.
+func (c *Column) settle(out any, err error) (any, error) {
 	if err != nil {
 		var m *Misfit
 		if c.OnInvalid == Null && errors.As(err, &m) {
@@ -75,13 +84,17 @@ func (m *Mapper) Column(table string, col pgcatalog.Column) (Column, error) {
 	if action == Null && col.NotNull {
 		return Column{}, fmt.Errorf(`onInvalid "null" on a NOT NULL column: use "clamp" or "error"`)
 	}
-	conv, cast, err := converterFor(kindOf(col.Type), target)
+	src := kindOf(col.Type)
+	conv, cast, err := converterFor(src, target)
 	if err != nil {
 		return Column{}, err
 	}
+	real := col.Type.Base == "real"
 	return Column{
 		Name: col.Name, Source: col.Type, Target: target, Nullable: !col.NotNull,
 		OnInvalid: action, Cast: cast, convert: conv,
+		fromText: textConverterFor(src, col.Type.Text, real, target, conv),
+		source:   src, real: real,
 	}, nil
 }
 

@@ -90,104 +90,128 @@ func rescale(coef *big.Int, exp, scale int, clamp bool) (*big.Int, error) {
 	return q, nil
 }
 
-// decimalConverter returns the value as the text go-mssqldb parses for a
-// decimal(p,s) column, with exactly s decimal places (it refuses more).
+// decimalFit fits values to a decimal(precision, scale) target, as the
+// text go-mssqldb parses for such a column, with exactly scale decimal
+// places (it refuses more).
+type decimalFit struct {
+	precision, scale int
+	limit            *big.Int // exclusive bound of the unscaled value
+	largest          *big.Int
+}
+
+func newDecimalFit(precision, scale int) *decimalFit {
+	limit := bigPow10(precision)
+	return &decimalFit{precision: precision, scale: scale, limit: limit, largest: new(big.Int).Sub(limit, big.NewInt(1))}
+}
+
+func (f *decimalFit) unscaled(u *big.Int, clamp bool) (any, error) {
+	if new(big.Int).Abs(u).Cmp(f.limit) >= 0 {
+		if !clamp {
+			return nil, misfit("more than %d digits (%d before the decimal point)", f.precision, f.precision-f.scale)
+		}
+		clamped := new(big.Int).Set(f.largest)
+		if u.Sign() < 0 {
+			clamped.Neg(clamped)
+		}
+		u = clamped
+	}
+	return formatScaled(u.Sign() < 0, new(big.Int).Abs(u).String(), f.scale), nil
+}
+
+// fast formats n × 10^exp when the scaled value stays an int64 and fits
+// without rounding.
+func (f *decimalFit) fast(n int64, exp int) (string, bool) {
+	shift := exp + f.scale
+	switch {
+	case shift >= 0 && shift < len(pow10Ints):
+		m := pow10Ints[shift]
+		if n > math.MaxInt64/m || n < -math.MaxInt64/m {
+			return "", false
+		}
+		n *= m
+	case shift < 0 && -shift < len(pow10Ints):
+		m := pow10Ints[-shift]
+		if n%m != 0 {
+			return "", false
+		}
+		n /= m
+	default:
+		return "", false
+	}
+	if f.precision < len(pow10Ints) && (n >= pow10Ints[f.precision] || n <= -pow10Ints[f.precision]) {
+		return "", false
+	}
+	neg := n < 0
+	var digits string
+	if neg {
+		digits = strconv.FormatUint(uint64(-(n+1))+1, 10)
+	} else {
+		digits = strconv.FormatInt(n, 10)
+	}
+	return formatScaled(neg, digits, f.scale), true
+}
+
+// int64 fits n × 10^exp.
+func (f *decimalFit) int64(n int64, exp int, clamp bool) (any, error) {
+	if s, ok := f.fast(n, exp); ok {
+		return s, nil
+	}
+	return f.number(number{coef: big.NewInt(n), exp: exp}, clamp)
+}
+
+func (f *decimalFit) float(v float64, clamp bool) (any, error) {
+	switch {
+	case math.IsNaN(v):
+		return f.number(number{nan: true}, clamp)
+	case math.IsInf(v, 0):
+		return f.number(number{inf: int(math.Copysign(1, v))}, clamp)
+	}
+	return f.number(parseFloatText(strconv.FormatFloat(v, 'e', -1, 64)), clamp)
+}
+
+func (f *decimalFit) number(d number, clamp bool) (any, error) {
+	switch {
+	case d.nan:
+		return nil, misfit("NaN: SQL Server's decimal has none")
+	case d.inf != 0:
+		if !clamp {
+			return nil, misfit("infinity: SQL Server's decimal has none")
+		}
+		u := new(big.Int).Set(f.largest)
+		if d.inf < 0 {
+			u.Neg(u)
+		}
+		return f.unscaled(u, clamp)
+	}
+	u, err := rescale(d.coef, d.exp, f.scale, clamp)
+	if err != nil {
+		return nil, err
+	}
+	return f.unscaled(u, clamp)
+}
+
+// decimalConverter converts pgx values for a decimal(precision, scale)
+// column.
 func decimalConverter(precision, scale int) convertFunc {
-	limit := bigPow10(precision) // exclusive bound of the unscaled value
-	largest := new(big.Int).Sub(limit, big.NewInt(1))
-	fitUnscaled := func(u *big.Int, clamp bool) (any, error) {
-		if new(big.Int).Abs(u).Cmp(limit) >= 0 {
-			if !clamp {
-				return nil, misfit("more than %d digits (%d before the decimal point)", precision, precision-scale)
-			}
-			clamped := new(big.Int).Set(largest)
-			if u.Sign() < 0 {
-				clamped.Neg(clamped)
-			}
-			u = clamped
-		}
-		return formatScaled(u.Sign() < 0, new(big.Int).Abs(u).String(), scale), nil
-	}
-	// Fast path: an int64 coefficient that stays an int64 when scaled.
-	fast := func(n int64, exp int) (string, bool) {
-		shift := exp + scale
-		switch {
-		case shift >= 0 && shift < len(pow10Ints):
-			m := pow10Ints[shift]
-			if n > math.MaxInt64/m || n < -math.MaxInt64/m {
-				return "", false
-			}
-			n *= m
-		case shift < 0 && -shift < len(pow10Ints):
-			m := pow10Ints[-shift]
-			if n%m != 0 {
-				return "", false
-			}
-			n /= m
-		default:
-			return "", false
-		}
-		if precision < len(pow10Ints) && (n >= pow10Ints[precision] || n <= -pow10Ints[precision]) {
-			return "", false
-		}
-		neg := n < 0
-		var digits string
-		if neg {
-			digits = strconv.FormatUint(uint64(-(n+1))+1, 10)
-		} else {
-			digits = strconv.FormatInt(n, 10)
-		}
-		return formatScaled(neg, digits, scale), true
-	}
+	f := newDecimalFit(precision, scale)
 	return func(v any, clamp bool) (any, error) {
-		var d number
 		switch v := v.(type) {
 		case int16, int32, int64, int:
-			n := asInt64(v)
-			if s, ok := fast(n, 0); ok {
+			return f.int64(asInt64(v), 0, clamp)
+		case float32, float64:
+			return f.float(asFloat64(v), clamp)
+		}
+		n, ok := v.(pgtype.Numeric)
+		if ok && n.Int != nil && n.Int.IsInt64() && !n.NaN && n.InfinityModifier == pgtype.Finite {
+			if s, ok := f.fast(n.Int.Int64(), int(n.Exp)); ok {
 				return s, nil
 			}
-			d = number{coef: big.NewInt(n)}
-		case float32, float64:
-			f := asFloat64(v)
-			switch {
-			case math.IsNaN(f):
-				d = number{nan: true}
-			case math.IsInf(f, 0):
-				d = number{inf: int(math.Copysign(1, f))}
-			default:
-				d = parseFloatText(strconv.FormatFloat(f, 'e', -1, 64))
-			}
-		default:
-			n, ok := v.(pgtype.Numeric)
-			if ok && n.Int != nil && n.Int.IsInt64() && !n.NaN && n.InfinityModifier == pgtype.Finite {
-				if s, ok := fast(n.Int.Int64(), int(n.Exp)); ok {
-					return s, nil
-				}
-			}
-			var err error
-			if d, err = decimalOf(v); err != nil {
-				return nil, err
-			}
 		}
-		switch {
-		case d.nan:
-			return nil, misfit("NaN: SQL Server's decimal has none")
-		case d.inf != 0:
-			if !clamp {
-				return nil, misfit("infinity: SQL Server's decimal has none")
-			}
-			u := new(big.Int).Set(largest)
-			if d.inf < 0 {
-				u.Neg(u)
-			}
-			return fitUnscaled(u, clamp)
-		}
-		u, err := rescale(d.coef, d.exp, scale, clamp)
+		d, err := decimalOf(v)
 		if err != nil {
 			return nil, err
 		}
-		return fitUnscaled(u, clamp)
+		return f.number(d, clamp)
 	}
 }
 

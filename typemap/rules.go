@@ -23,6 +23,7 @@ const (
 	srcDate
 	srcTime
 	srcJSON
+	srcInet // inet and cidr: read as text, but ::text differs from the output
 )
 
 var sourceKinds = map[string]sourceKind{
@@ -44,6 +45,8 @@ var sourceKinds = map[string]sourceKind{
 	"time without time zone":      srcTime,
 	"json":                        srcJSON,
 	"jsonb":                       srcJSON,
+	"inet":                        srcInet,
+	"cidr":                        srcInet,
 }
 
 func kindOf(t pgcatalog.Type) sourceKind {

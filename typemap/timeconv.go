@@ -22,72 +22,103 @@ func fractionUnit(scale int) time.Duration {
 	return unit
 }
 
-// dateTimeConverter converts timestamps and dates for datetime2(scale) or,
-// with offset, datetimeoffset(scale). Values are passed in UTC:
-// go-mssqldb encodes datetime2 from the wall clock of the value's own
-// location, and a timestamptz is an instant whose wall clock in UTC is
-// what SQL Server will show at offset +00:00.
-func dateTimeConverter(scale int, offset bool) convertFunc {
+// dateTimeFit fits timestamps and dates to datetime2(scale) or, with
+// offset, datetimeoffset(scale). Values are passed in UTC: go-mssqldb
+// encodes datetime2 from the wall clock of the value's own location, and a
+// timestamptz is an instant whose wall clock in UTC is what SQL Server will
+// show at offset +00:00.
+type dateTimeFit struct {
+	name    string
+	scale   int
+	unit    time.Duration
+	largest time.Time
+}
+
+func newDateTimeFit(scale int, offset bool) *dateTimeFit {
 	name := "datetime2"
 	if offset {
 		name = "datetimeoffset"
 	}
 	unit := fractionUnit(scale)
-	largest := endOfRange.Add(-unit)
+	return &dateTimeFit{name: name, scale: scale, unit: unit, largest: endOfRange.Add(-unit)}
+}
+
+// infinity fits PostgreSQL's infinity (sign > 0) or -infinity.
+func (f *dateTimeFit) infinity(sign int, clamp bool) (any, error) {
+	if !clamp {
+		return nil, misfit("%s: SQL Server's %s has no infinity", infinityText(sign), f.name)
+	}
+	if sign < 0 {
+		return minDateTime, nil
+	}
+	return f.largest, nil
+}
+
+func (f *dateTimeFit) time(t time.Time, clamp bool) (any, error) {
+	t = t.UTC()
+	switch {
+	case t.Before(minDateTime):
+		if !clamp {
+			return nil, misfit("before 0001-01-01, the start of %s", f.name)
+		}
+		return minDateTime, nil
+	case !t.Before(endOfRange):
+		if !clamp {
+			return nil, misfit("after 9999-12-31, the end of %s", f.name)
+		}
+		return f.largest, nil
+	}
+	if t.Nanosecond()%int(f.unit) != 0 {
+		if !clamp {
+			return nil, misfit("more fractional second digits than %s(%d) keeps", f.name, f.scale)
+		}
+		t = t.Truncate(f.unit)
+	}
+	return t, nil
+}
+
+func infinityText(sign int) string {
+	if sign < 0 {
+		return pgtype.NegativeInfinity.String()
+	}
+	return pgtype.Infinity.String()
+}
+
+// infinitySign is +1 for pgx's Infinity, -1 for NegativeInfinity.
+func infinitySign(v pgtype.InfinityModifier) int {
+	if v == pgtype.NegativeInfinity {
+		return -1
+	}
+	return 1
+}
+
+func dateTimeConverter(scale int, offset bool) convertFunc {
+	f := newDateTimeFit(scale, offset)
 	return func(v any, clamp bool) (any, error) {
-		var t time.Time
 		switch v := v.(type) {
 		case time.Time:
-			t = v.UTC()
+			return f.time(v, clamp)
 		case pgtype.InfinityModifier:
-			if !clamp {
-				return nil, misfit("%s: SQL Server's %s has no infinity", v, name)
-			}
-			if v == pgtype.NegativeInfinity {
-				return minDateTime, nil
-			}
-			return largest, nil
-		default:
-			return nil, unexpected(v, name)
+			return f.infinity(infinitySign(v), clamp)
 		}
-		switch {
-		case t.Before(minDateTime):
-			if !clamp {
-				return nil, misfit("before 0001-01-01, the start of %s", name)
-			}
-			return minDateTime, nil
-		case !t.Before(endOfRange):
-			if !clamp {
-				return nil, misfit("after 9999-12-31, the end of %s", name)
-			}
-			return largest, nil
-		}
-		if t.Nanosecond()%int(unit) != 0 {
-			if !clamp {
-				return nil, misfit("more fractional second digits than %s(%d) keeps", name, scale)
-			}
-			t = t.Truncate(unit)
-		}
-		return t, nil
+		return nil, unexpected(v, f.name)
 	}
 }
 
-func toDate(v any, clamp bool) (any, error) {
-	var t time.Time
-	switch v := v.(type) {
-	case time.Time:
-		t = v.UTC()
-	case pgtype.InfinityModifier:
-		if !clamp {
-			return nil, misfit("%s: SQL Server's date has no infinity", v)
-		}
-		if v == pgtype.NegativeInfinity {
-			return minDateTime, nil
-		}
-		return time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), nil
-	default:
-		return nil, unexpected(v, "date")
+var lastDate = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+func dateInfinity(sign int, clamp bool) (any, error) {
+	if !clamp {
+		return nil, misfit("%s: SQL Server's date has no infinity", infinityText(sign))
 	}
+	if sign < 0 {
+		return minDateTime, nil
+	}
+	return lastDate, nil
+}
+
+func fitDate(t time.Time, clamp bool) (any, error) {
+	t = t.UTC()
 	switch {
 	case t.Before(minDateTime):
 		if !clamp {
@@ -98,7 +129,7 @@ func toDate(v any, clamp bool) (any, error) {
 		if !clamp {
 			return nil, misfit("after 9999-12-31, the end of date")
 		}
-		return time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), nil
+		return lastDate, nil
 	}
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	if !day.Equal(t) && !clamp {
@@ -107,18 +138,24 @@ func toDate(v any, clamp bool) (any, error) {
 	return day, nil
 }
 
-// timeConverter converts a PostgreSQL time (microseconds since midnight,
-// up to and including 24:00:00) for time(scale). go-mssqldb encodes the
-// value's hour, minute, second and nanosecond.
-func timeConverter(scale int) convertFunc {
+func toDate(v any, clamp bool) (any, error) {
+	switch v := v.(type) {
+	case time.Time:
+		return fitDate(v, clamp)
+	case pgtype.InfinityModifier:
+		return dateInfinity(infinitySign(v), clamp)
+	}
+	return nil, unexpected(v, "date")
+}
+
+// timeFit fits a PostgreSQL time (microseconds since midnight, up to and
+// including 24:00:00) to time(scale). go-mssqldb encodes the value's hour,
+// minute, second and nanosecond.
+func timeFit(scale int) func(us int64, clamp bool) (any, error) {
 	unit := fractionUnit(scale)
 	const day = 24 * time.Hour
-	return func(v any, clamp bool) (any, error) {
-		tv, ok := v.(pgtype.Time)
-		if !ok {
-			return nil, unexpected(v, "time")
-		}
-		d := time.Duration(tv.Microseconds) * time.Microsecond
+	return func(us int64, clamp bool) (any, error) {
+		d := time.Duration(us) * time.Microsecond
 		if d >= day {
 			if !clamp {
 				return nil, misfit("24:00:00 is past SQL Server's time range")
@@ -132,5 +169,16 @@ func timeConverter(scale int) convertFunc {
 			d = d.Truncate(unit)
 		}
 		return minDateTime.Add(d), nil
+	}
+}
+
+func timeConverter(scale int) convertFunc {
+	fit := timeFit(scale)
+	return func(v any, clamp bool) (any, error) {
+		tv, ok := v.(pgtype.Time)
+		if !ok {
+			return nil, unexpected(v, "time")
+		}
+		return fit(tv.Microseconds, clamp)
 	}
 }
