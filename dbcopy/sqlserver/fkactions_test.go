@@ -52,13 +52,15 @@ func TestForeignKeyActionsForSQLServer(t *testing.T) {
 	schema := mendixFKSchema()
 	decisions := fkActions(schema.Tables, nil)
 	// Taken by name: a table's first reference to system$user (changedby)
-	// is kept, its second (owner) would be a second path; the order's
-	// lines cascade from the order, which system$user reaches already,
-	// so their own references become NO ACTION; the diamond's second
-	// edge into mod$d and the self-reference are refused.
+	// is kept, its second (owner) would be a second path; mod$b, mod$c
+	// and mod$d cascade from mod$a, which system$user reaches already, so
+	// both their references to it are refused, as are the order lines';
+	// the diamond's second edge into mod$d and the self-reference are
+	// refused.
 	wantRefused := []string{
-		"mod$a.mod$a_system$owner_fk", "mod$b.mod$b_system$owner_fk", "mod$c.mod$c_system$owner_fk",
-		"mod$d.mod$d_c_fk", "mod$d.mod$d_system$owner_fk",
+		"mod$a.mod$a_system$owner_fk", "mod$b.mod$b_system$changedby_fk", "mod$b.mod$b_system$owner_fk",
+		"mod$c.mod$c_system$changedby_fk", "mod$c.mod$c_system$owner_fk",
+		"mod$d.mod$d_c_fk", "mod$d.mod$d_system$changedby_fk", "mod$d.mod$d_system$owner_fk",
 		"mod$employee.mod$employee_manager_fk", "mod$employee.mod$employee_system$owner_fk",
 		"mod$order.mod$order_system$owner_fk",
 		"mod$orderline.mod$orderline_system$changedby_fk", "mod$orderline.mod$orderline_system$owner_fk",
