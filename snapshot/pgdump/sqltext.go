@@ -281,3 +281,133 @@ func isIdentByte(c byte) bool {
 	return c == '_' || c == '$' || c >= 0x80 ||
 		(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }
+
+// peekPunct reports whether the character c stands at the position,
+// without consuming it.
+func (p *sqlScanner) peekPunct(c byte) bool {
+	p.space()
+	return p.i < len(p.s) && p.s[p.i] == c
+}
+
+// atEnd reports whether only white space is left.
+func (p *sqlScanner) atEnd() bool {
+	p.space()
+	return p.i >= len(p.s)
+}
+
+// rawUntil moves over tokens, keeping parentheses balanced, up to what
+// ends an expression or clause: a comma, closing parenthesis or semicolon
+// outside parentheses, one of words outside parentheses, or the end. It
+// returns the text moved over, trimmed, exactly as written; ok is false
+// for an unterminated quote or an unbalanced parenthesis at the end.
+func (p *sqlScanner) rawUntil(words ...string) (text string, ok bool) {
+	return p.raw(true, words)
+}
+
+// raw is rawUntil; commas end the text only when atComma.
+func (p *sqlScanner) raw(atComma bool, words []string) (text string, ok bool) {
+	p.space()
+	start := p.i
+	end := p.i
+	for depth := 0; ; {
+		p.space()
+		if p.i >= len(p.s) {
+			return strings.TrimSpace(p.s[start:end]), depth == 0
+		}
+		c := p.s[p.i]
+		if depth == 0 {
+			if (c == ',' && atComma) || c == ')' || c == ';' {
+				break
+			}
+			for _, w := range words {
+				if p.peekKeyword(w) {
+					return strings.TrimSpace(p.s[start:end]), true
+				}
+			}
+		}
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		}
+		if !p.token() {
+			return "", false
+		}
+		end = p.i
+	}
+	return strings.TrimSpace(p.s[start:end]), true
+}
+
+// parenthesized reads a balanced ( ... ) and returns what is inside,
+// trimmed, exactly as written.
+func (p *sqlScanner) parenthesized() (string, bool) {
+	if !p.punct('(') {
+		return "", false
+	}
+	inner, ok := p.raw(false, nil)
+	if !ok || !p.punct(')') {
+		return "", false
+	}
+	return inner, true
+}
+
+// rawQualifiedName reads a possibly qualified name and returns it as
+// written, e.g. `public."x$y"`.
+func (p *sqlScanner) rawQualifiedName() (string, bool) {
+	p.space()
+	start := p.i
+	if _, ok := p.qualifiedName(); !ok {
+		return "", false
+	}
+	return p.s[start:p.i], true
+}
+
+// identList reads a parenthesized list of identifiers, e.g. (a, "b c").
+func (p *sqlScanner) identList() ([]string, bool) {
+	if !p.punct('(') {
+		return nil, false
+	}
+	var names []string
+	for {
+		name, ok := p.ident()
+		if !ok {
+			return nil, false
+		}
+		names = append(names, name)
+		if p.punct(')') {
+			return names, true
+		}
+		if !p.punct(',') {
+			return nil, false
+		}
+	}
+}
+
+// integer reads a decimal 64-bit integer, possibly negative.
+func (p *sqlScanner) integer() (int64, bool) {
+	p.space()
+	start := p.i
+	if p.i < len(p.s) && (p.s[p.i] == '-' || p.s[p.i] == '+') {
+		p.i++
+	}
+	for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+		p.i++
+	}
+	if p.i < len(p.s) && isIdentByte(p.s[p.i]) {
+		p.i = start
+		return 0, false
+	}
+	v, err := strconv.ParseInt(p.s[start:p.i], 10, 64)
+	if err != nil {
+		p.i = start
+		return 0, false
+	}
+	return v, true
+}
+
+// statementEnd reports whether the statement ends at the position: a
+// semicolon or the end. What follows the semicolon is another statement.
+func (p *sqlScanner) statementEnd() bool {
+	return p.punct(';') || p.atEnd()
+}
