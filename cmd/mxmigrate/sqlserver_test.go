@@ -31,6 +31,11 @@ import (
 
 const sampleBackup = "../../testdata/sample.tar.gz"
 
+// standInWait is --wait-lock for runs against the stand-in: its
+// sp_getapplock locks are server-wide, not per database, so other tests
+// using the same server may hold the lock for a moment.
+const standInWait = "3m"
+
 func mssqlDSN(t *testing.T) string {
 	t.Helper()
 	dsn := os.Getenv("MSSQL_TEST_DSN")
@@ -40,32 +45,34 @@ func mssqlDSN(t *testing.T) string {
 	return dsn
 }
 
-// mssqlSchema is a fresh schema name, dropped with everything in it (and
-// its load state) when the test ends.
-func mssqlSchema(t *testing.T, dsn, prefix string) string {
+// mssqlDatabase creates a database of its own for a test and returns the
+// DSN that names it; the database goes when the test ends. A database of
+// its own also gives the test its own migration lock (sp_getapplock locks
+// are per database).
+func mssqlDatabase(t *testing.T, dsn, prefix string) string {
 	t.Helper()
 	token := make([]byte, 4)
 	rand.Read(token)
-	schema := prefix + "_" + hex.EncodeToString(token)
-	db := mssqlOpen(t, dsn)
+	name := prefix + "_" + hex.EncodeToString(token)
+	admin := mssqlOpen(t, dsn)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("database", name)
+	u.RawQuery = q.Encode()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, err := db.ExecContext(ctx, `
-DECLARE @sql nvarchar(max) = N'';
-SELECT @sql = @sql + N'ALTER TABLE ' + QUOTENAME(@p1) + N'.' + QUOTENAME(OBJECT_NAME(parent_object_id)) + N' DROP CONSTRAINT ' + QUOTENAME(name) + N'; '
-FROM sys.foreign_keys WHERE schema_id = SCHEMA_ID(@p1);
-SELECT @sql = @sql + N'DROP TABLE ' + QUOTENAME(@p1) + N'.' + QUOTENAME(name) + N'; ' FROM sys.tables WHERE schema_id = SCHEMA_ID(@p1);
-SELECT @sql = @sql + N'DROP SEQUENCE ' + QUOTENAME(@p1) + N'.' + QUOTENAME(name) + N'; ' FROM sys.sequences WHERE schema_id = SCHEMA_ID(@p1);
-EXEC (@sql);
-IF SCHEMA_ID(@p1) IS NOT NULL BEGIN SET @sql = N'DROP SCHEMA ' + QUOTENAME(@p1); EXEC (@sql) END;
-IF OBJECT_ID(N'[mxmigrate].[load]', N'U') IS NOT NULL BEGIN
-DELETE FROM [mxmigrate].[load_table] WHERE [target_schema] = @p1; DELETE FROM [mxmigrate].[load] WHERE [target_schema] = @p1 END`, schema)
-		if err != nil {
-			t.Logf("drop schema %s: %v", schema, err)
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name); err != nil {
+			t.Logf("drop database %s: %v", name, err)
 		}
 	})
-	return schema
+	return u.String()
 }
 
 func mssqlOpen(t *testing.T, dsn string) *sql.DB {
@@ -146,13 +153,13 @@ func checkAllCompared(t *testing.T, r commandReport, tables int) {
 }
 
 func TestDBIntoSQLServerWithoutPostgreSQL(t *testing.T) {
-	dsn := mssqlDSN(t)
-	schema := mssqlSchema(t, dsn, "mxcmd")
+	dsn := mssqlDatabase(t, mssqlDSN(t), "mxcmd")
+	schema := "app"
 	withoutPostgreSQL(t)
 	work := t.TempDir()
 	report := filepath.Join(work, "report.json")
 	args := []string{"db", sampleBackup, "--db", dsn, "--schema", schema, "--checksums", "--allow-connected",
-		"--work-dir", work, "--progress", "none", "--report", report}
+		"--work-dir", work, "--progress", "none", "--report", report, "--wait-lock", standInWait}
 	if _, err := execute(t, args...); err != nil {
 		t.Fatalf("db: %v", err)
 	}
@@ -173,22 +180,22 @@ func TestDBIntoSQLServerWithoutPostgreSQL(t *testing.T) {
 	}
 
 	// migrate: the database and the files, into another schema.
-	schema2 := mssqlSchema(t, dsn, "mxcmd")
+	schema2 := "app2"
 	files := (&url.URL{Scheme: "file", Path: filepath.Join(work, "files")}).String()
 	if _, err := execute(t, "migrate", sampleBackup, "--db", dsn, "--schema", schema2, "--files", files, "--create", "--checksums",
-		"--allow-connected", "--work-dir", work, "--progress", "none", "--report", report); err != nil {
+		"--allow-connected", "--work-dir", work, "--progress", "none", "--report", report, "--wait-lock", standInWait); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	checkAllCompared(t, readReport(t, report), 11)
 
 	// A schema that holds something else is refused, and left as it was.
-	schema3 := mssqlSchema(t, dsn, "mxcmd")
+	schema3 := "app3"
 	db := mssqlOpen(t, dsn)
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("EXEC (N'CREATE SCHEMA [%s]'); EXEC (N'CREATE TABLE [%s].[precious] (id int)')", schema3, schema3)); err != nil {
 		t.Fatal(err)
 	}
-	_, err := execute(t, "db", sampleBackup, "--db", dsn, "--schema", schema3, "--allow-connected", "--work-dir", work, "--progress", "none")
+	_, err := execute(t, "db", sampleBackup, "--db", dsn, "--schema", schema3, "--allow-connected", "--work-dir", work, "--progress", "none", "--wait-lock", standInWait)
 	if exitcode.Of(err) != exitcode.PreflightRefused || !strings.Contains(err.Error(), "--if-exists drop") {
 		t.Fatalf("non-empty target: %v (exit %d)", err, exitcode.Of(err))
 	}
@@ -199,8 +206,8 @@ func TestDBIntoSQLServerWithoutPostgreSQL(t *testing.T) {
 }
 
 func TestConcurrentRunsLoadOnce(t *testing.T) {
-	dsn := mssqlDSN(t)
-	schema := mssqlSchema(t, dsn, "mxconc")
+	dsn := mssqlDatabase(t, mssqlDSN(t), "mxconc")
+	schema := "app"
 	withoutPostgreSQL(t)
 	var wg sync.WaitGroup
 	type outcome struct {
@@ -276,8 +283,8 @@ func TestHelperChildRun(t *testing.T) {
 }
 
 func TestKillDuringCopyThenResume(t *testing.T) {
-	dsn := mssqlDSN(t)
-	schema := mssqlSchema(t, dsn, "mxkill")
+	dsn := mssqlDatabase(t, mssqlDSN(t), "mxkill")
+	schema := "app"
 	cluster := testenv.Postgres(t)
 	backup := filepath.Join(t.TempDir(), "big.tar.gz")
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
@@ -287,7 +294,7 @@ func TestKillDuringCopyThenResume(t *testing.T) {
 	}
 	withoutPostgreSQL(t)
 	work := t.TempDir()
-	args := []string{"db", backup, "--db", dsn, "--schema", schema, "--allow-connected", "--work-dir", work, "--progress", "none", "--jobs", "2"}
+	args := []string{"db", backup, "--db", dsn, "--schema", schema, "--allow-connected", "--work-dir", work, "--progress", "none", "--jobs", "2", "--wait-lock", standInWait}
 	raw, _ := json.Marshal(args)
 	child := exec.Command(os.Args[0], "-test.run=^TestHelperChildRun$", "-test.v")
 	child.Env = append(os.Environ(), childEnv+"="+string(raw))
