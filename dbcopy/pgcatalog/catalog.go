@@ -1,8 +1,10 @@
 // Package pgcatalog reads a PostgreSQL schema's tables, keys, indexes and
-// sequences from the system catalog, in the shape a target of another kind
-// (SQL Server) needs to recreate them: column types parsed into base type
-// and modifiers, constraint columns in key order, and the indexes that
-// cannot be carried over marked with the reason.
+// sequences from the system catalog (Read), or from the TOC of a pg_dump
+// archive (FromArchive, which gives the same Schema without a server), in
+// the shape a target of another kind (SQL Server) needs to recreate them:
+// column types parsed into base type and modifiers, constraint columns in
+// key order, and the indexes that cannot be carried over marked with the
+// reason.
 //
 // Every name is returned exactly as PostgreSQL stores it (Mendix names
 // contain '$' and columns are called "order" or "user"): quote them before

@@ -26,9 +26,12 @@ import (
 // dumpFixture has every kind of object FromArchive reads, and the ones
 // it must pass over as Read does.
 const dumpFixture = `
+CREATE SCHEMA other;
+CREATE EXTENSION citext;
 CREATE DOMAIN "short$code" AS varchar(12) NOT NULL CHECK (VALUE <> '');
 CREATE DOMAIN "num$dom" AS numeric(10,2) DEFAULT 0;
 CREATE DOMAIN "arr$dom" AS integer[];
+CREATE DOMAIN other.o AS "num$dom";
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'it''s');
 CREATE TYPE pair AS (a integer, b text);
 CREATE TYPE floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
@@ -52,6 +55,8 @@ CREATE TABLE "system$user" (
 	code "short$code",
 	money "num$dom",
 	arr "arr$dom",
+	dd other.o,
+	ci citext,
 	feeling mood DEFAULT 'ok',
 	feelings mood[],
 	p pair,
@@ -139,7 +144,6 @@ CREATE TABLE excl (a int, EXCLUDE USING btree (a WITH =));
 CREATE TABLE chk (a int CHECK (a > 0));
 ALTER TABLE chk ADD CONSTRAINT chk_nv CHECK (a < 100) NOT VALID;
 CREATE TRIGGER trg BEFORE UPDATE ON chk FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
-CREATE SCHEMA other;
 CREATE TYPE other.color AS ENUM ('red');
 CREATE TABLE other.hidden (id int PRIMARY KEY, m mood, c other.color);
 CREATE TABLE uses_other (id int REFERENCES other.hidden(id), t other.hidden, c other.color);
@@ -222,6 +226,9 @@ func TestFromArchiveMatchesRead(t *testing.T) {
 					t.Fatalf("schema %s: the restored database has no tables", schema)
 				}
 				compareSchemas(t, got, want)
+				if strings.HasPrefix(c.name, "fixture") && schema == "public" {
+					checkFixtureFacts(t, got)
+				}
 			}
 		})
 	}
@@ -385,5 +392,53 @@ func sampleDump(t *testing.T) string {
 			t.Fatal(err)
 		}
 		return path
+	}
+}
+
+// checkFixtureFacts checks a few of FromArchive's answers for dumpFixture
+// by value, so that the comparison with Read cannot pass by both being
+// empty or wrong the same way.
+func checkFixtureFacts(t *testing.T, s *Schema) {
+	t.Helper()
+	user := s.Table("system$user")
+	if user == nil {
+		t.Fatal("no table system$user")
+	}
+	for _, c := range []struct {
+		column string
+		want   Column
+	}{
+		{"code", Column{Name: "code", Type: Type{Text: `"short$code"`, Base: "character varying", Length: 12, Precision: -1, Scale: -1, Kind: 'd'}}},
+		{"neg", Column{Name: "neg", Type: Type{Text: "numeric(3,-2)", Base: "numeric", Length: -1, Precision: 3, Scale: -2, Kind: 'b'}}},
+		{"span2", Column{Name: "span2", Type: Type{Text: "interval day to second(3)", Base: "interval", Length: -1, Precision: 3, Scale: -1, Kind: 'b'}}},
+		{"bp", Column{Name: "bp", Type: Type{Text: "bpchar", Base: "character", Length: -1, Precision: -1, Scale: -1, Kind: 'b'}}},
+		{"mr", Column{Name: "mr", Type: Type{Text: "floatmultirange", Base: "floatmultirange", Length: -1, Precision: -1, Scale: -1, Kind: 'm'}}},
+		{"counter", Column{Name: "counter", Type: Type{Text: "bigint", Base: "bigint", Length: -1, Precision: -1, Scale: -1, Kind: 'b'}, NotNull: true, Identity: "d"}},
+		{"twice", Column{Name: "twice", Type: Type{Text: "bigint", Base: "bigint", Length: -1, Precision: -1, Scale: -1, Kind: 'b'}, Default: "(id * 2)", Generated: "s"}},
+		{"serialcol", Column{Name: "serialcol", Type: Type{Text: "integer", Base: "integer", Length: -1, Precision: -1, Scale: -1, Kind: 'b'}, NotNull: true,
+			Default: `nextval('"system$user_serialcol_seq"'::regclass)`}},
+	} {
+		if got := user.Column(c.column); got == nil || *got != c.want {
+			t.Errorf("column %s = %+v, want %+v", c.column, got, c.want)
+		}
+	}
+	var feel *Index
+	for i := range user.Indexes {
+		if user.Indexes[i].Name == "Idx_Feel" {
+			feel = &user.Indexes[i]
+		}
+	}
+	if want := `CREATE INDEX "Idx_Feel" ON public."system$user" USING btree (feeling) WHERE (feeling = 'sad'::mood)`; feel == nil ||
+		feel.Definition != want || feel.NotConvertible != "partial index" {
+		t.Errorf("index Idx_Feel = %+v, want definition %s", feel, want)
+	}
+	if part := s.Table("part"); part == nil || s.Table("part1") != nil || len(part.Indexes) != 1 || part.PrimaryKey == nil {
+		t.Errorf("partitioned table %+v, partition %+v", part, s.Table("part1"))
+	}
+	if oc := s.Table("myfirstmodule$order_customer"); oc == nil || len(oc.ForeignKeys) != 5 || len(oc.Uniques) != 3 {
+		t.Errorf("table myfirstmodule$order_customer = %+v", oc)
+	}
+	if len(s.Sequences) != 8 {
+		t.Errorf("%d sequences, want 8", len(s.Sequences))
 	}
 }

@@ -17,7 +17,12 @@
 //
 // The package is also the one reader of the SQL that pg_dump stores in the
 // entries, through methods of Entry: a table's columns and their types
-// (TableColumns), a COPY statement's columns (CopyColumns), a sequence's
-// value (SequenceValue), a primary key (PrimaryKeyColumns) and the table an
-// index or constraint belongs to (OwningTable, ConstraintName).
+// (TableColumns) or its whole CREATE TABLE (TableDefinition), a COPY
+// statement's columns (CopyColumns), a sequence's value (SequenceValue) and
+// definition (SequenceDefinition, identity columns included), constraints
+// (ConstraintDefinition, PrimaryKeyColumns), indexes (IndexDefinition),
+// column defaults (DefaultDefinition), types and domains (TypeDefinition),
+// and the table an index or constraint belongs to (OwningTable,
+// ConstraintName). ParseTypeName and UnqualifyNames read the type names and
+// expressions inside those definitions.
 package pgdump

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -33,6 +35,12 @@ func FuzzReadTOC(f *testing.F) {
 			_, _, _, _ = a.Entries[i].PrimaryKeyColumns()
 			_, _ = a.Entries[i].OwningTable()
 			_ = a.Entries[i].ConstraintName()
+			_, _ = a.Entries[i].TableDefinition()
+			_, _ = a.Entries[i].ConstraintDefinition()
+			_, _ = a.Entries[i].IndexDefinition()
+			_, _ = a.Entries[i].SequenceDefinition()
+			_, _ = a.Entries[i].DefaultDefinition()
+			_, _ = a.Entries[i].TypeDefinition()
 		}
 		_, _ = a.CountAllRows(context.Background(), r)
 	})
@@ -49,11 +57,28 @@ func FuzzEntrySQL(f *testing.F) {
 		"CREATE UNLOGGED TABLE \"a\"\"b\" (\n    \"CONSTRAINT\" timestamp(3) without time zone GENERATED ALWAYS AS ((id * 2)) STORED\n);",
 		"ALTER TABLE ONLY public.\"x$y\"\n    ADD CONSTRAINT \"x$y_pkey\" PRIMARY KEY (id, \"user\");\n",
 		"CREATE UNIQUE INDEX \"i\" ON ONLY public.\"x$y\" USING btree (a);",
+		"CREATE INDEX i ON public.t USING btree (created DESC, lower((name)::text) NULLS FIRST, n text_pattern_ops) INCLUDE (x) WHERE (a = 'x'::public.mood);",
+		"ALTER TABLE ONLY public.t\n    ADD CONSTRAINT fk FOREIGN KEY (a, b) REFERENCES public.u(x, y) MATCH FULL ON UPDATE CASCADE ON DELETE SET NULL (b) DEFERRABLE NOT VALID;\n",
+		"ALTER TABLE ONLY public.t\n    ADD CONSTRAINT u UNIQUE NULLS NOT DISTINCT (a) INCLUDE (b) WITH (fillfactor='70');\n",
+		"CREATE SEQUENCE public.s\n    AS smallint\n    START WITH -1\n    INCREMENT BY -2\n    NO MINVALUE\n    MAXVALUE 5\n    CACHE 1\n    CYCLE;\n",
+		"ALTER TABLE public.t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (\n    SEQUENCE NAME public.t_id_seq\n    START WITH 1\n    NO MAXVALUE\n);\n",
+		"ALTER TABLE ONLY public.t ALTER COLUMN c SET DEFAULT nextval('public.\"s\"'::regclass);\n",
+		"CREATE DOMAIN public.\"d$d\" AS numeric(10,2)[] NOT NULL;",
+		"CREATE TYPE public.r AS RANGE (\n    subtype = integer,\n    multirange_type_name = public.rm\n);",
+		"CREATE TABLE public.p1 (\n    id integer\n);\nALTER TABLE ONLY public.p ATTACH PARTITION public.p1 FOR VALUES IN (1);\n",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, desc := range []string{"TABLE", "TABLE DATA", "SEQUENCE SET", "INDEX", "CONSTRAINT", "FK CONSTRAINT"} {
+		_ = UnqualifyNames(s, "public")
+		if !strings.Contains(s, "public") && UnqualifyNames(s, "public") != s {
+			t.Errorf("UnqualifyNames(%q) changed a text without the schema's name", s)
+		}
+		if tn, ok := ParseTypeName(s); ok && (tn.Name == "" || tn.Unmodified() == "") {
+			t.Errorf("ParseTypeName(%q) = %+v", s, tn)
+		}
+		for _, desc := range []string{"TABLE", "TABLE DATA", "SEQUENCE", "SEQUENCE SET", "INDEX", "CONSTRAINT", "FK CONSTRAINT",
+			"CHECK CONSTRAINT", "DEFAULT", "TYPE", "DOMAIN"} {
 			e := &Entry{Desc: desc, Namespace: "public", Tag: "t c", Defn: s, CopyStmt: s}
 			_, _ = e.CopyColumns()
 			if name, _, _, err := e.SequenceValue(); err == nil {
@@ -68,8 +93,59 @@ func FuzzEntrySQL(f *testing.F) {
 			}
 			_, _ = e.OwningTable()
 			_ = e.ConstraintName()
+			checkDefinitions(t, e)
 		}
 	})
+}
+
+// checkDefinitions checks that what the definition readers accept is
+// consistent.
+func checkDefinitions(t *testing.T, e *Entry) {
+	if def, err := e.TableDefinition(); err == nil {
+		cols, err := e.TableColumns()
+		if def.hasColumnList != (err == nil) || (err == nil && len(cols) != len(def.Columns)) {
+			t.Errorf("TableColumns(%q) = %q, %v; TableDefinition %+v", e.Defn, cols, err, def)
+		}
+		for _, c := range def.Columns {
+			if c.Name == "" || c.Type == "" || (c.Generated != "" && c.Default == "") {
+				t.Errorf("TableDefinition(%q): column %+v", e.Defn, c)
+			}
+		}
+	}
+	if c, err := e.ConstraintDefinition(); err == nil {
+		if c.Table == "" || c.Name == "" || c.Definition == "" || ((c.Kind == 'p' || c.Kind == 'u' || c.Kind == 'f') && len(c.Columns) == 0) ||
+			(c.Kind == 'f' && len(c.RefColumns) != len(c.Columns)) {
+			t.Errorf("ConstraintDefinition(%q) = %+v", e.Defn, c)
+		}
+		if _, _, key, ok := e.PrimaryKeyColumns(); ok != (c.Kind == 'p' && e.Desc == "CONSTRAINT") || (ok && !slices.Equal(key, c.Columns)) {
+			t.Errorf("PrimaryKeyColumns(%q) = %q, %v; ConstraintDefinition %+v", e.Defn, key, ok, c)
+		}
+	}
+	if d, err := e.IndexDefinition(); err == nil {
+		if d.Name == "" || d.Table == "" || len(d.Columns) == 0 || !strings.HasPrefix(d.StatementTail(), "USING") ||
+			!strings.HasSuffix(d.Statement, d.StatementTail()) {
+			t.Errorf("IndexDefinition(%q) = %+v", e.Defn, d)
+		}
+	}
+	if s, err := e.SequenceDefinition(); err == nil {
+		if s.Name == "" || s.Increment == 0 || (s.DataType != "" && (s.Min >= s.Max || s.Start < s.Min || s.Start > s.Max)) ||
+			(s.DataType == "") != (s.Identity != "") {
+			t.Errorf("SequenceDefinition(%q) = %+v", e.Defn, s)
+		}
+		if s.Identity != "" {
+			for _, typ := range []string{"smallint", "integer", "bigint"} {
+				if err := s.SetDataType(typ); err == nil && (s.Min >= s.Max || s.Start < s.Min || s.Start > s.Max) {
+					t.Errorf("SequenceDefinition(%q) as %s = %+v", e.Defn, typ, s)
+				}
+			}
+		}
+	}
+	if d, err := e.DefaultDefinition(); err == nil && (d.Table == "" || d.Column == "" || d.Expr == "") {
+		t.Errorf("DefaultDefinition(%q) = %+v", e.Defn, d)
+	}
+	if d, err := e.TypeDefinition(); err == nil && (d.Name == "" || (d.Kind == 'd') != (d.BaseType != "") || (d.Kind == 'r') != (d.Multirange != "")) {
+		t.Errorf("TypeDefinition(%q) = %+v", e.Defn, d)
+	}
 }
 
 // smallEntries are sampleEntries without the 5000-row table, so that

@@ -174,7 +174,8 @@ func (p *sqlScanner) indexColumn() (col IndexColumnDef, why string) {
 			return col, "COLLATE has no valid name"
 		}
 	}
-	if !p.peekKeyword("ASC") && !p.peekKeyword("DESC") && !p.peekKeyword("NULLS") && !p.peekPunct(',') && !p.peekPunct(')') {
+	if !p.peekKeyword("ASC") && !p.peekKeyword("DESC") && !p.peekKeyword("NULLS") && !p.peekPunct(',') && !p.peekPunct(')') &&
+		!p.peekPunct(';') && !p.atEnd() {
 		var ok bool
 		if col.OpClass, ok = p.rawQualifiedName(); !ok {
 			return col, "the index column has an invalid operator class"

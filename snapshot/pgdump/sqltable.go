@@ -31,7 +31,7 @@ func (e *Entry) TableColumns() ([]Column, error) {
 	if err != nil {
 		return nil, err
 	}
-	if def.PartitionOf != "" || def.OfType != "" {
+	if !def.hasColumnList {
 		return nil, e.sqlError("CREATE TABLE has no column list (a partition or typed table?)", e.Defn, 0)
 	}
 	cols := make([]Column, len(def.Columns))
@@ -55,8 +55,9 @@ type TableDef struct {
 	// (pg_dump writes them as separate entries), as written.
 	OtherConstraints []string
 	// PartitionOf is the parent, as written, of a table written as
-	// PARTITION OF; OfType the type of a typed table (OF type). Neither
-	// has a column list of its own.
+	// PARTITION OF, or attached to it by an ATTACH PARTITION that follows
+	// in the entry; OfType the type of a typed table (OF type). Only the
+	// latter two have a column list of their own.
 	PartitionOf, OfType string
 	// Inherits lists the parents of INHERITS (...), as written: such a
 	// table also has the parents' columns.
@@ -64,6 +65,8 @@ type TableDef struct {
 	// PartitionBy is the partition key of a partitioned table, e.g.
 	// "RANGE (k)", "" for other tables.
 	PartitionBy string
+
+	hasColumnList bool
 }
 
 // ColumnDef is a column of a CREATE TABLE statement.
@@ -142,6 +145,7 @@ func (e *Entry) TableDefinition() (*TableDef, error) {
 	if !p.punct('(') {
 		return nil, e.sqlError("CREATE TABLE has no column list (a partition or typed table?)", e.Defn, p.i)
 	}
+	def.hasColumnList = true
 	if !p.punct(')') {
 		for {
 			if why := p.tableElement(def); why != "" {
@@ -184,12 +188,56 @@ func (e *Entry) TableDefinition() (*TableDef, error) {
 		}
 		def.PartitionBy = key
 	}
+	if p.keyword("WITH") {
+		if _, ok := p.parenthesized(); !ok {
+			return nil, e.sqlError("WITH has no valid storage parameters", e.Defn, p.i)
+		}
+	}
+	if !p.statementEnd() {
+		return nil, e.sqlError("CREATE TABLE does not end after its column list and options", e.Defn, p.i)
+	}
+	if why := p.attachedTo(def); why != "" {
+		return nil, e.sqlError(why, e.Defn, p.i)
+	}
 	return def, nil
+}
+
+// attachedTo reads the statements after CREATE TABLE for the one that
+// makes the table a partition, which pg_dump 12 and 13 write there (later
+// versions write a TABLE ATTACH entry):
+//
+//	ALTER TABLE ONLY public.parent ATTACH PARTITION public.child FOR VALUES ...;
+//
+// The other statements (storage and statistics settings) are passed over.
+func (p *sqlScanner) attachedTo(def *TableDef) (why string) {
+	for !p.atEnd() {
+		start := p.i
+		if p.alterTable() {
+			parent, ok := p.rawQualifiedName()
+			if ok && p.keyword("ATTACH") && p.keyword("PARTITION") {
+				child, ok := p.qualifiedName()
+				if ok && child[len(child)-1] == def.Name {
+					def.PartitionOf = parent
+				}
+			}
+		}
+		p.i = start
+		for {
+			if _, ok := p.raw(false, nil); !ok {
+				return "a statement after CREATE TABLE has an unterminated quote or parenthesis"
+			}
+			if p.atEnd() || p.punct(';') {
+				break
+			}
+			p.i++ // a parenthesis that closes none
+		}
+	}
+	return ""
 }
 
 // tableConstraintWords start an element of the column list that is not a
 // column. pg_dump quotes a column with such a name.
-var tableConstraintWords = []string{"CONSTRAINT", "CHECK", "PRIMARY", "UNIQUE", "FOREIGN", "EXCLUDE", "LIKE", "NOT"}
+var tableConstraintWords = []string{"CONSTRAINT", "CHECK", "PRIMARY", "UNIQUE", "FOREIGN", "LIKE", "NOT"}
 
 // columnClauseWords end a column's type.
 var columnClauseWords = []string{"COLLATE", "DEFAULT", "NOT", "NULL", "CONSTRAINT", "CHECK", "GENERATED",
@@ -201,6 +249,15 @@ var columnClauseWords = []string{"COLLATE", "DEFAULT", "NOT", "NULL", "CONSTRAIN
 func (p *sqlScanner) tableElement(def *TableDef) (why string) {
 	for _, w := range tableConstraintWords {
 		if p.peekKeyword(w) {
+			return p.tableConstraint(def)
+		}
+	}
+	if p.peekKeyword("EXCLUDE") { // an unreserved word: also a column's name
+		start := p.i
+		p.keyword("EXCLUDE")
+		isConstraint := p.peekKeyword("USING") || p.peekPunct('(')
+		p.i = start
+		if isConstraint {
 			return p.tableConstraint(def)
 		}
 	}
@@ -415,34 +472,11 @@ func (e *Entry) PrimaryKeyColumns() (schema, table string, columns []string, ok 
 	if e.Desc != "CONSTRAINT" {
 		return "", "", nil, false
 	}
-	p := sqlScanner{s: e.Defn}
-	if !p.alterTable() {
+	c, err := e.ConstraintDefinition()
+	if err != nil || c.Kind != 'p' {
 		return "", "", nil, false
 	}
-	name, ok := p.qualifiedName()
-	if !ok || len(name) > 3 || !p.keyword("ADD") || !p.keyword("CONSTRAINT") {
-		return "", "", nil, false
-	}
-	if _, ok := p.ident(); !ok || !p.keyword("PRIMARY") || !p.keyword("KEY") || !p.punct('(') {
-		return "", "", nil, false
-	}
-	for {
-		col, ok := p.ident()
-		if !ok {
-			return "", "", nil, false
-		}
-		columns = append(columns, col)
-		if p.punct(')') {
-			break
-		}
-		if !p.punct(',') {
-			return "", "", nil, false
-		}
-	}
-	if len(name) == 2 {
-		schema = name[0]
-	}
-	return schema, name[len(name)-1], columns, true
+	return c.Schema, c.Table, c.Columns, true
 }
 
 // OwningTable returns the table an INDEX, CONSTRAINT or FK CONSTRAINT entry

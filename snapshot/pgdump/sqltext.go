@@ -319,7 +319,9 @@ func (p *sqlScanner) raw(atComma bool, words []string) (text string, ok bool) {
 			if (c == ',' && atComma) || c == ')' || c == ';' {
 				break
 			}
-			for _, w := range words {
+			// A word after a dot is part of a qualified name, such as
+			// a type called public.storage, not a keyword.
+			for _, w := range wordsUnlessQualified(words, p.s, p.i) {
 				if p.peekKeyword(w) {
 					return strings.TrimSpace(p.s[start:end]), true
 				}
@@ -360,7 +362,7 @@ func (p *sqlScanner) rawQualifiedName() (string, bool) {
 	if _, ok := p.qualifiedName(); !ok {
 		return "", false
 	}
-	return p.s[start:p.i], true
+	return strings.TrimSpace(p.s[start:p.i]), true
 }
 
 // identList reads a parenthesized list of identifiers, e.g. (a, "b c").
@@ -410,4 +412,13 @@ func (p *sqlScanner) integer() (int64, bool) {
 // semicolon or the end. What follows the semicolon is another statement.
 func (p *sqlScanner) statementEnd() bool {
 	return p.punct(';') || p.atEnd()
+}
+
+// wordsUnlessQualified returns words, or none when the token at i follows
+// a dot.
+func wordsUnlessQualified(words []string, s string, i int) []string {
+	if i > 0 && s[i-1] == '.' {
+		return nil
+	}
+	return words
 }
