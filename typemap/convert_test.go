@@ -360,3 +360,16 @@ func BenchmarkConvertRow(b *testing.B) {
 		}
 	}
 }
+
+func TestFormatScaledUint(t *testing.T) {
+	for _, u := range []uint64{0, 1, 9, 10, 12345, 99999999, 100000000, math.MaxUint64} {
+		for _, scale := range []int{0, 1, 2, 8, 19, 20, 21, 38} {
+			for _, neg := range []bool{false, true} {
+				want := formatScaled(neg, new(big.Int).SetUint64(u).String(), scale)
+				if got := formatScaledUint(neg, u, scale); got != want {
+					t.Errorf("formatScaledUint(%v, %d, %d) = %s, want %s", neg, u, scale, got, want)
+				}
+			}
+		}
+	}
+}

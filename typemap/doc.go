@@ -1,6 +1,25 @@
 // Package typemap maps PostgreSQL column types to SQL Server column types
-// and converts the values that pgx reads from PostgreSQL into the values
-// that go-mssqldb's bulk copy writes, exactly or not at all.
+// and converts values into the values that go-mssqldb's bulk copy writes,
+// exactly or not at all: from the text of a dump's COPY data
+// (Column.ConvertText, Table.ConvertFields) or from the values pgx reads
+// from PostgreSQL (Column.Convert, Table.ConvertRow). Both give the same
+// value, or the same error, for the same PostgreSQL value.
+//
+// # COPY text
+//
+// ConvertText reads each type's output text as pg_dump's session writes
+// it: DateStyle ISO (BC after the offset), extra_float_digits 3 (shortest
+// round-trip floats; 17 significant digits from servers before 12),
+// timestamptz at the offset of the dump's time zone (with seconds for
+// local mean time, e.g. +05:53:28), bytea in hex or escape format,
+// whichever bytea_output the dump had. Text that is not the type's output
+// form is an error whatever the rule says, not a value to clamp or null:
+// it means a damaged dump or a column of another type. A column mapped to
+// a character type takes the output text as it is, except where the
+// staging query's ::text cast differed: boolean is true/false, inet has
+// its mask, bytea is hex. Other session-dependent text stays as the dump
+// has it: timestamptz in the dump's time zone, floats with the digits the
+// dump's server wrote.
 //
 // # Built-in rules
 //

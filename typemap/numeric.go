@@ -141,14 +141,37 @@ func (f *decimalFit) fast(n int64, exp int) (string, bool) {
 	if f.precision < len(pow10Ints) && (n >= pow10Ints[f.precision] || n <= -pow10Ints[f.precision]) {
 		return "", false
 	}
-	neg := n < 0
-	var digits string
-	if neg {
-		digits = strconv.FormatUint(uint64(-(n+1))+1, 10)
-	} else {
-		digits = strconv.FormatInt(n, 10)
+	if n < 0 {
+		return formatScaledUint(true, uint64(-(n+1))+1, f.scale), true
 	}
-	return formatScaled(neg, digits, f.scale), true
+	return formatScaledUint(false, uint64(n), f.scale), true
+}
+
+// formatScaledUint is formatScaled for a uint64, in one allocation: it
+// runs for every decimal value of a load.
+func formatScaledUint(neg bool, u uint64, scale int) string {
+	var digitsBuf [20]byte
+	digits := strconv.AppendUint(digitsBuf[:0], u, 10)
+	var buf [64]byte // sign, 38 digits of scale, a point, a leading zero
+	b := buf[:0]
+	if neg {
+		b = append(b, '-')
+	}
+	if scale == 0 {
+		return string(append(b, digits...))
+	}
+	if intLen := len(digits) - scale; intLen > 0 {
+		b = append(b, digits[:intLen]...)
+		b = append(b, '.')
+		b = append(b, digits[intLen:]...)
+	} else {
+		b = append(b, '0', '.')
+		for ; intLen < 0; intLen++ {
+			b = append(b, '0')
+		}
+		b = append(b, digits...)
+	}
+	return string(b)
 }
 
 // int64 fits n × 10^exp.

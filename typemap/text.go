@@ -3,6 +3,7 @@ package typemap
 import (
 	"bytes"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -216,7 +217,7 @@ func stringForm(src sourceKind, text []byte) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		return FormatByteaHex(b), true
+		return formatByteaHex(b), true
 	case srcInet:
 		// network_show writes the mask that inet_out leaves out when it
 		// covers the whole address.
@@ -230,9 +231,9 @@ func stringForm(src sourceKind, text []byte) (string, bool) {
 	return string(text), true
 }
 
-// FormatByteaHex writes bytes as byteaout's hex format: \x and two
+// formatByteaHex writes bytes as byteaout's hex format: \x and two
 // lower-case hex digits a byte.
-func FormatByteaHex(b []byte) string {
+func formatByteaHex(b []byte) string {
 	const digits = "0123456789abcdef"
 	out := make([]byte, 2+2*len(b))
 	out[0], out[1] = '\\', 'x'
@@ -269,7 +270,23 @@ func pgxValue(src sourceKind, real bool, text []byte) (any, bool) {
 		case n.inf < 0:
 			return pgtype.Numeric{InfinityModifier: pgtype.NegativeInfinity, Valid: true}, true
 		}
+		// As pgx decodes numeric: zero as 0, an integer without its
+		// trailing zeros, a fraction to its scale.
 		d := n.number()
+		switch {
+		case d.coef.Sign() == 0:
+			d.exp = 0
+		case d.exp >= 0:
+			ten, r := big.NewInt(10), new(big.Int)
+			for {
+				q, _ := new(big.Int).QuoRem(d.coef, ten, r)
+				if r.Sign() != 0 {
+					break
+				}
+				d.coef = q
+				d.exp++
+			}
+		}
 		return pgtype.Numeric{Int: d.coef, Exp: int32(d.exp), Valid: true}, true
 	case srcBool:
 		return parseBool(text)

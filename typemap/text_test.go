@@ -2,6 +2,7 @@ package typemap
 
 import (
 	"errors"
+	"io"
 	"math"
 	"reflect"
 	"strings"
@@ -439,5 +440,170 @@ func TestConvertFields(t *testing.T) {
 	}
 	if err := tbl.ConvertFields(dst, fields("1")); err == nil {
 		t.Error("short row accepted")
+	}
+}
+
+// BenchmarkConvertFields converts a Mendix-like row: the columns
+// BenchmarkConvertRow converts, plus the owner, changedby, createddate and
+// changeddate columns every Mendix entity has.
+func BenchmarkConvertFields(b *testing.B) {
+	tbl, err := New().Table(&pgcatalog.Table{
+		Name: "myfirstmodule$order",
+		Columns: []pgcatalog.Column{
+			{Name: "id", Type: tBigint, NotNull: true},
+			{Name: "order", Type: pgType("character varying(200)", "character varying", 200, -1, -1)},
+			{Name: "notes", Type: tText},
+			{Name: "total", Type: tNumeric288},
+			{Name: "quantity", Type: tInteger},
+			{Name: "paid", Type: tBool},
+			{Name: "orderdate", Type: tTimestamp},
+			{Name: "shipped", Type: tTimestamptz},
+			{Name: "ref", Type: tUUID},
+			{Name: "weight", Type: tFloat8},
+			{Name: "system$owner", Type: tBigint},
+			{Name: "system$changedby", Type: tBigint},
+			{Name: "createddate", Type: tTimestamp},
+			{Name: "changeddate", Type: tTimestamp},
+		},
+		PrimaryKey: &pgcatalog.Constraint{Name: "pk", Columns: []string{"id"}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	row := fields("123456", "Order 123456", "some notes about the order that are a little longer than a name",
+		"12345.12345678", "17", "t", "2024-05-06 07:08:09.123456", "2024-05-06 09:08:09+02",
+		"01020304-0506-0708-090a-0b0c0d0e0f10", "1.5", "281474976710657", "<NULL>",
+		"2024-05-06 07:08:09.123", "2024-05-06 07:08:10.456")
+	dst := make([]any, len(row))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := tbl.ConvertFields(dst, row); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkConvertText converts one value of each common kind.
+func BenchmarkConvertText(b *testing.B) {
+	cases := []struct {
+		name string
+		c    Column
+		text string
+	}{
+		{"bigint", column(b, tBigint, "", ""), "281474976710657"},
+		{"varchar", column(b, tVarchar5, "nvarchar(200)", ""), "Order 123456"},
+		{"numeric", column(b, tNumeric288, "", ""), "12345.12345678"},
+		{"bool", column(b, tBool, "", ""), "t"},
+		{"timestamp", column(b, tTimestamp, "", ""), "2024-05-06 07:08:09.123456"},
+		{"timestamptz", column(b, tTimestamptz, "", ""), "2024-05-06 09:08:09+02"},
+		{"uuid", column(b, tUUID, "", ""), "01020304-0506-0708-090a-0b0c0d0e0f10"},
+		{"float", column(b, tFloat8, "", ""), "1.5"},
+	}
+	for _, tc := range cases {
+		text := []byte(tc.text)
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tc.c.ConvertText(text); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// FuzzConvertText feeds arbitrary text to every kind of column: no panic,
+// and every failure is a misfit or the text-form error.
+func FuzzConvertText(f *testing.F) {
+	columns := []Column{
+		column(f, tBigint, "", ""), column(f, tSmallint, "tinyint", Clamp), column(f, tNumeric288, "", ""),
+		column(f, tNumeric, "decimal(38,10)", Clamp), column(f, tNumeric, "bigint", ""), column(f, tNumeric, "float", ""),
+		column(f, tFloat8, "", ""), column(f, tFloat4, "decimal(20,5)", Clamp), column(f, tBool, "", ""),
+		column(f, tBool, "nvarchar(5)", ""), column(f, tText, "", ""), column(f, tVarchar5, "", Clamp),
+		column(f, tText, "varchar(3)", ""), column(f, tText, "uniqueidentifier", ""), column(f, tBytea, "", ""),
+		column(f, tBytea, "binary(2)", Clamp), column(f, tBytea, "nvarchar(max)", ""), column(f, tUUID, "", ""),
+		column(f, tTimestamp, "", ""), column(f, tTimestamp, "date", Clamp), column(f, tTimestamptz, "", Clamp),
+		column(f, tTimestamptz, "datetime2(3)", ""), column(f, tDate, "", ""), column(f, tDate, "datetime2(0)", Clamp),
+		column(f, tTime, "", ""), column(f, tTime, "time(0)", Clamp), column(f, tInet, "nvarchar(50)", ""),
+	}
+	for _, seed := range []string{"", "0", "-9223372036854775808", "1.5", "NaN", "-Infinity", "t", `\x00ff`, `\000\\`,
+		"6f9619ff-8b86-d011-b42d-00c04fc964ff", "0044-03-15 10:00:00+05:53:28 BC", "2024-02-29", "24:00:00", "1e+308",
+		"99999999999999999999999999999999999999999.5", "10000-01-01 00:00:00.000001-00:00:01", "::1"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		for i := range columns {
+			_, err := columns[i].ConvertText(text)
+			var m *Misfit
+			if err != nil && !errors.As(err, &m) && !strings.Contains(err.Error(), "not PostgreSQL's text form") {
+				t.Errorf("%s to %s: %q: %v", columns[i].Source.Text, columns[i].Target, text, err)
+			}
+		}
+	})
+}
+
+// TestConvertFieldsFromCopyText reads raw COPY lines with pgdump's reader:
+// NULL against the text `\N`, COPY's escapes against bytea's own.
+func TestConvertFieldsFromCopyText(t *testing.T) {
+	tbl, err := New().Table(&pgcatalog.Table{
+		Name:       "t",
+		Columns:    []pgcatalog.Column{{Name: "id", Type: tBigint, NotNull: true}, {Name: "name", Type: tText}, {Name: "data", Type: tBytea}},
+		PrimaryKey: &pgcatalog.Constraint{Name: "pk", Columns: []string{"id"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyText := strings.Join([]string{
+		`1	\N	\N`,
+		`2	\\N	\\x5c4e`,
+		`3	a\tb\nc\\d\re	\\000\\\\a\\377`,
+		"4		",
+		`5	😀 𝄞	\\x`,
+		`6	\x41\101	\\x00`,
+		`\.`,
+	}, "\n") + "\n"
+	want := [][]any{
+		{int64(1), nil, nil},
+		{int64(2), `\N`, []byte(`\N`)},
+		{int64(3), "a\tb\nc\\d\re", []byte{0, '\\', 'a', 0xff}},
+		{int64(4), "", []byte{}},
+		{int64(5), "😀 𝄞", []byte{}},
+		{int64(6), "AA", []byte{0}},
+	}
+	r := pgdump.NewCopyReader(strings.NewReader(copyText))
+	dst := make([]any, 3)
+	for i, w := range want {
+		row, err := r.Next()
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		if err := tbl.ConvertFields(dst, row); err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		for j := range w {
+			if w[j] == nil && dst[j] != nil || w[j] != nil && !sameValue(dst[j], w[j]) {
+				t.Errorf("row %d column %d: got %#v, want %#v", i, j, dst[j], w[j])
+			}
+		}
+	}
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Errorf("after the last row: %v, want io.EOF", err)
+	}
+}
+
+// TestConvertFieldsAllocatesOnlyForValues: a row whose values need no
+// memory (NULLs, small integers) converts without allocating. (A misfit
+// that a rule turns into NULL costs its error message.)
+func TestConvertFieldsAllocatesOnlyForValues(t *testing.T) {
+	tbl := everyTypeMapping(t)
+	row := fields("7", "<NULL>", "<NULL>", "<NULL>", "<NULL>", "<NULL>")
+	dst := make([]any, len(row))
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := tbl.ConvertFields(dst, row); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations a row, want 0", allocs)
 	}
 }
