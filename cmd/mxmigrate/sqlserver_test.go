@@ -348,3 +348,23 @@ FROM [mxmigrate].[load_table] WHERE [target_schema] = @p1`, schema).Scan(&done, 
 	r := readReport(t, report)
 	checkAllCompared(t, r, len(r.Database.Tables))
 }
+
+// TestPlanForSQLServer runs plan against SQL Server: every check, the
+// dump's schema and unique keys included, and nothing written.
+func TestPlanForSQLServer(t *testing.T) {
+	dsn := mssqlDatabase(t, mssqlDSN(t), "mxplan")
+	withoutPostgreSQL(t)
+	out, err := execute(t, "plan", sampleBackup, "--db", dsn, "--schema", "app", "--allow-connected", "--work-dir", t.TempDir(), "--progress", "none")
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	for _, want := range []string{"types", "collation"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan does not show the %s check:\n%s", want, out)
+		}
+	}
+	var objects int
+	if err := mssqlOpen(t, dsn).QueryRow("SELECT COUNT(*) FROM sys.objects WHERE schema_id = SCHEMA_ID(N'app') OR schema_id = SCHEMA_ID(N'mxmigrate')").Scan(&objects); err != nil || objects != 0 {
+		t.Errorf("plan wrote %d objects (%v)", objects, err)
+	}
+}

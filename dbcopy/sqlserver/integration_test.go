@@ -106,6 +106,16 @@ func TestLoadIntoSQLServer(t *testing.T) {
 	if res.AlreadyDone || res.Resumable {
 		t.Errorf("fresh target reported %+v", res)
 	}
+	// The foreign key actions SQL Server refuses are listed as a warning.
+	changed := false
+	for _, c := range res.Checks {
+		changed = changed || (c.Name == "foreign key actions" && c.OK && c.Warn &&
+			strings.Contains(c.Detail, `foreign key "myfirstmodule$order_system$owner_fk": ON DELETE SET NULL becomes NO ACTION`) &&
+			strings.Contains(c.Detail, `foreign key "system$user_system$owner_fkey": ON DELETE SET NULL becomes NO ACTION`))
+	}
+	if !changed {
+		t.Errorf("preflight does not list the changed foreign key actions: %+v", res.Checks)
+	}
 	if err := tg.Load(ctx, src, opts); err != nil {
 		t.Fatalf("load: %v", err)
 	}
