@@ -452,7 +452,7 @@ FROM sys.indexes i WHERE i.object_id IN (OBJECT_ID(@p1), OBJECT_ID(@p2)) AND i.i
 			// The stand-in's sys.indexes says has_filter 0 and no
 			// filter_definition for every index; its PostgreSQL catalog
 			// has the filter.
-			g.filtered, g.filter = standInIndexFilter(t, ctx, db, name)
+			g.filtered, g.filter = standInIndexFilter(t, ctx, db, schema, name)
 		}
 		// SQL Server prints the filter as ([col] IS NOT NULL).
 		g.filter = strings.Trim(g.filter, "()")
@@ -512,10 +512,11 @@ func testSource(dump string) *dbcopy.Source {
 
 // standInIndexFilter reads an index's filter from the stand-in's
 // PostgreSQL catalog, in SQL Server's spelling.
-func standInIndexFilter(t *testing.T, ctx context.Context, db *sql.DB, name string) (bool, string) {
+func standInIndexFilter(t *testing.T, ctx context.Context, db *sql.DB, schema, name string) (bool, string) {
 	t.Helper()
 	var def string
-	if err := db.QueryRowContext(ctx, `SELECT indexdef FROM pg_catalog.pg_indexes WHERE indexname = @p1`, name).Scan(&def); err != nil {
+	// The stand-in keeps schema S of database D as PostgreSQL schema D_S.
+	if err := db.QueryRowContext(ctx, `SELECT indexdef FROM pg_catalog.pg_indexes WHERE indexname = @p1 AND schemaname = DB_NAME() + '_' + @p2`, name, schema).Scan(&def); err != nil {
 		t.Fatalf("index %s in the stand-in's catalog: %v", name, err)
 	}
 	i := strings.Index(def, " WHERE ")
