@@ -154,3 +154,23 @@ func TestFromArchiveRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestFromArchiveDefaultSchema: schema "" is public when the dump has
+// tables there, else the schema of its first table.
+func TestFromArchiveDefaultSchema(t *testing.T) {
+	other := pgdump.Entry{Desc: "TABLE", Namespace: "mx", Tag: "u", Defn: "CREATE TABLE mx.u (\n    id integer\n);\n"}
+	for _, c := range []struct {
+		entries    []pgdump.Entry
+		want       string
+		wantTables int
+	}{
+		{[]pgdump.Entry{other}, "mx", 1},
+		{[]pgdump.Entry{other, plainTable}, "public", 1},
+		{nil, "public", 0},
+	} {
+		got, err := FromArchive(archiveOf(c.entries...), "")
+		if err != nil || got.Name != c.want || len(got.Tables) != c.wantTables {
+			t.Errorf("FromArchive(%d entries) = %+v, %v; want schema %s", len(c.entries), got, err, c.want)
+		}
+	}
+}

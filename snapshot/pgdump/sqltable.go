@@ -54,10 +54,11 @@ type TableDef struct {
 	// OtherConstraints are any other table constraints of the column list
 	// (pg_dump writes them as separate entries), as written.
 	OtherConstraints []string
-	// PartitionOf is the parent, as written, of a table written as
-	// PARTITION OF, or attached to it by an ATTACH PARTITION that follows
-	// in the entry; OfType the type of a typed table (OF type). Only the
-	// latter two have a column list of their own.
+	// PartitionOf is the parent, as written, of a partition: a table
+	// written as PARTITION OF parent (pg_dump 10, 11), which has no column
+	// list, or one that an ATTACH PARTITION after the CREATE TABLE in the
+	// same entry attaches (pg_dump 12, 13). OfType is the type of a typed
+	// table (OF type), which has no column list either.
 	PartitionOf, OfType string
 	// Inherits lists the parents of INHERITS (...), as written: such a
 	// table also has the parents' columns.
@@ -100,8 +101,9 @@ type CheckDef struct {
 
 // TableDefinition reads a TABLE entry's CREATE TABLE statement: the
 // columns with their type, collation, NOT NULL, DEFAULT and generation
-// expression, and the table constraints written inline. Statements that
-// follow it in the entry (storage and statistics settings) are not read.
+// expression, and the table constraints written inline. Of the statements
+// that follow it in the entry, only an ATTACH PARTITION of the table is
+// read; the others are storage and statistics settings.
 func (e *Entry) TableDefinition() (*TableDef, error) {
 	if e.Desc != "TABLE" {
 		return nil, e.sqlError("is not a TABLE entry", e.Defn, 0)
