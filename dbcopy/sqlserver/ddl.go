@@ -36,7 +36,7 @@ func createTableSQL(schema string, src *pgcatalog.Table, t *typemap.Table) (sql 
 			warnings = append(warnings, fmt.Sprintf("table %q column %q: identity becomes a plain column (values are copied)", t.Name, c.Name))
 		}
 		if pg != nil && pg.Generated != "" {
-			warnings = append(warnings, fmt.Sprintf("table %q column %q: generated column becomes a plain column (values are copied)", t.Name, c.Name))
+			warnings = append(warnings, fmt.Sprintf("table %q column %q: generated column becomes a plain column, left NULL (pg_dump writes no values for it)", t.Name, c.Name))
 		}
 		if i < len(t.Columns)-1 {
 			b.WriteByte(',')
