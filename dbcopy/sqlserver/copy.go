@@ -23,6 +23,9 @@ const (
 	batchRows = 100_000
 	// progressEvery bounds how often a copy reports progress.
 	progressEvery = 10_000
+	// stripeRows is how many consecutive rows of a table split across
+	// several bulk-copy streams go to one stream.
+	stripeRows = 10_000
 )
 
 // copyTables copies every table not done yet, opts.Jobs at a time,
@@ -55,14 +58,33 @@ func (t *target) copyTables(ctx context.Context, p *prepared, src *dbcopy.Source
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	for _, pt := range todo {
-		g.Go(func() error { return t.copyTable(gctx, p, pt, progress) })
+		g.Go(func() error { return t.copyTable(gctx, p, pt, p.streamsFor(pt.Source.Name, jobs), progress) })
 	}
 	return g.Wait()
 }
 
-// copyTable copies one table from scratch: rows an interrupted copy left
-// are truncated first, since bulk copy batches commit one by one.
-func (t *target) copyTable(ctx context.Context, p *prepared, pt *plannedTable, progress dbcopy.Progress) error {
+// streamsFor is how many bulk-copy streams load a table: one, unless the
+// table alone is more than a job's share of the data (it would be the
+// last to finish, loading alone); then as many as it has shares, up to
+// jobs. SQL Server takes concurrent TABLOCK bulk loads into a heap, and
+// the tables are heaps until the keys are built.
+func (p *prepared) streamsFor(table string, jobs int) int {
+	var total int64
+	for _, size := range p.dataSize {
+		total += size
+	}
+	size := p.dataSize[table]
+	if jobs < 2 || total == 0 || size*int64(jobs) <= total {
+		return 1
+	}
+	return int(min(int64(jobs), (size*int64(jobs)+total-1)/total))
+}
+
+// copyTable copies one table from scratch, in streams bulk-copy streams:
+// rows an interrupted copy left are truncated first, since bulk copy
+// batches commit one by one, and the table counts as copied only once
+// every stream is done.
+func (t *target) copyTable(ctx context.Context, p *prepared, pt *plannedTable, streams int, progress dbcopy.Progress) error {
 	name := pt.Source.Name
 	if err := setTableStatus(ctx, t.db, t.schema, name, statusCopying, 0); err != nil {
 		return err
@@ -70,14 +92,54 @@ func (t *target) copyTable(ctx context.Context, p *prepared, pt *plannedTable, p
 	if _, err := t.db.ExecContext(ctx, "TRUNCATE TABLE "+qualified(t.schema, name)); err != nil {
 		return fmt.Errorf("truncate %s: %w", qualified(t.schema, name), err)
 	}
+	var n int64
+	if streams <= 1 {
+		copied, err := t.copyStream(ctx, p, pt, 0, 1, progress)
+		if err != nil {
+			return err
+		}
+		n = copied
+	} else {
+		// Each stream reads the table's data (decompressing is cheap
+		// next to the server's work) and sends its stripes of rows.
+		g, gctx := errgroup.WithContext(ctx)
+		counts := make([]int64, streams)
+		for k := range streams {
+			g.Go(func() (err error) {
+				counts[k], err = t.copyStream(gctx, p, pt, k, streams, progress)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, c := range counts {
+			n += c
+		}
+	}
+	t.log.Info("copied table", "table", name, "rows", n, "streams", streams)
+	return setTableStatus(ctx, t.db, t.schema, name, statusDone, n)
+}
+
+// copyStream bulk-copies the rows of stripe k of streams (every row when
+// streams is 1) on a connection of its own. It returns how many rows it
+// sent.
+func (t *target) copyStream(ctx context.Context, p *prepared, pt *plannedTable, k, streams int, progress dbcopy.Progress) (int64, error) {
+	name := pt.Source.Name
 	conn, err := t.db.Conn(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	sink := newBulkSink(conn, qualified(t.schema, name), pt.Map)
-	var sinceReport int64
+	var sinceReport, row, sent int64
 	dst := make([]any, len(pt.Map.Columns))
-	n, err := p.streamTable(ctx, pt, func(fields []pgdump.Field) error {
+	_, err = p.streamTable(ctx, pt, func(fields []pgdump.Field) error {
+		mine := streams == 1 || int((row/stripeRows)%int64(streams)) == k
+		row++
+		if !mine {
+			return nil
+		}
+		sent++
 		if err := pt.Map.ConvertFields(dst, fields); err != nil {
 			return err
 		}
@@ -96,13 +158,9 @@ func (t *target) copyTable(ctx context.Context, p *prepared, pt *plannedTable, p
 	progress.Add(sinceReport)
 	if err != nil {
 		sink.discard()
-		return fmt.Errorf("copy table %q: %w", name, err)
+		return sent, fmt.Errorf("copy table %q: %w", name, err)
 	}
-	if err := conn.Close(); err != nil {
-		return err
-	}
-	t.log.Info("copied table", "table", name, "rows", n)
-	return setTableStatus(ctx, t.db, t.schema, name, statusDone, n)
+	return sent, conn.Close()
 }
 
 // streamTable reads a table's COPY data from the dump and hands each row

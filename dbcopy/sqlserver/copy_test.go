@@ -187,3 +187,28 @@ func tableOf(p *loadPlan, name string) *plannedTable {
 	}
 	return nil
 }
+
+func TestStreamsFor(t *testing.T) {
+	p := &prepared{dataSize: map[string]int64{"big": 600, "mid": 300, "small": 100}}
+	tests := []struct {
+		table string
+		jobs  int
+		want  int
+	}{
+		{"big", 1, 1},   // one job: one stream
+		{"big", 2, 2},   // 60% of the data, more than a job's half
+		{"mid", 2, 1},   // 30%: within its share
+		{"big", 4, 3},   // 2.4 shares
+		{"big", 8, 5},   // 4.8 shares
+		{"small", 8, 1}, // 0.8 of a share
+		{"none", 4, 1},
+	}
+	for _, tc := range tests {
+		if got := p.streamsFor(tc.table, tc.jobs); got != tc.want {
+			t.Errorf("%s with %d jobs: %d streams, want %d", tc.table, tc.jobs, got, tc.want)
+		}
+	}
+	if got := (&prepared{}).streamsFor("x", 4); got != 1 {
+		t.Errorf("no sizes (a piped dump): %d streams", got)
+	}
+}

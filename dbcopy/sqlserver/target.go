@@ -8,8 +8,9 @@
 // (snapshot/pgdump), converted field by field from its text form and
 // bulk-copied. No PostgreSQL server or tool is involved. It loads in
 // phases: tables, data (bulk copy, Options.Jobs tables at a time, largest
-// first), primary keys, unique constraints, indexes, foreign keys,
-// sequences.
+// first; a table larger than a job's share of the data is sent in
+// stripes over several concurrent TABLOCK bulk loads into its heap),
+// primary keys, unique constraints, indexes, foreign keys, sequences.
 //
 // Two PostgreSQL rules SQL Server lacks are kept: a unique constraint over
 // nullable columns becomes a unique index filtered to rows without a NULL
@@ -94,7 +95,7 @@ func Open(ctx context.Context, u *url.URL, opts dbcopy.Options) (dbcopy.Target, 
 		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--db %s: not a valid SQL Server connection URL", info.description))
 	}
 	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(jobs(opts) + 4) // copy jobs, the lock, state and DDL
+	db.SetMaxOpenConns(2*jobs(opts) + 4) // copy streams (a large table may take several), the lock, state and DDL
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", info.description, err)
