@@ -93,13 +93,8 @@ type Options struct {
 	// Schema is the target schema (default: the source's, "public" for
 	// PostgreSQL and "dbo" for SQL Server).
 	Schema string
-	// WorkDir holds temporary files and, for targets that need one, the
-	// staging cluster.
+	// WorkDir holds temporary files.
 	WorkDir string
-	// Staging is the staging PostgreSQL for targets that copy table by
-	// table: a postgres:// URL or "local" (a throwaway cluster under
-	// WorkDir).
-	Staging string
 	// TypeMapFile holds the user's type rules (SQL Server targets).
 	TypeMapFile string
 	// Log receives progress and decisions; never credentials.

@@ -26,8 +26,9 @@ const (
 // rerun resumes, so a retry costs little.
 const jobBackoffLimit = 2
 
-// nonRootUID is distroless's "nonroot" user. Running the staging
-// PostgreSQL needs a passwd entry for the uid, which that image has.
+// nonRootUID is distroless's "nonroot" user. Running a throwaway
+// PostgreSQL (--db local) needs a passwd entry for the uid, which that
+// image has.
 const nonRootUID = 65532
 
 // minJobDeadline keeps a tiny estimate from giving a Job no time at all.
@@ -42,18 +43,11 @@ func jobDeadline(p Plan) time.Duration {
 	return max(2*p.Estimate.Total(), minJobDeadline)
 }
 
-// workVolumeSize is room for the extracted dump, plus the staging
-// PostgreSQL for a SQL Server target, plus a quarter and 1 GiB for spooled
-// blobs, rounded up to whole GiB.
+// workVolumeSize is room for the extracted dump (every target loads from
+// it: no second copy of the database), plus a quarter and 1 GiB for
+// spooled blobs, rounded up to whole GiB.
 func workVolumeSize(p Plan) resource.Quantity {
 	need := p.Backup.DumpSize
-	if p.Database.Kind == DatabaseSQLServer {
-		staging := p.Backup.DatabaseSize
-		if staging == 0 {
-			staging = 4 * p.Backup.DumpSize // a custom-format dump is compressed
-		}
-		need += staging
-	}
 	need += need/4 + 1<<30
 	return resource.MustParse(strconv.FormatInt((need+1<<30-1)>>30, 10) + "Gi")
 }
@@ -200,8 +194,8 @@ func jobVolumes(p Plan, k K8sOptions) ([]corev1.Volume, []corev1.VolumeMount, er
 	return volumes, mounts, nil
 }
 
-// jobResources: pg_restore -j uses a core per job; memory covers the
-// uploads' memory budget and, for SQL Server, the staging PostgreSQL.
+// jobResources: pg_restore -j, or a SQL Server load's --jobs, uses a core
+// per job; memory covers the uploads' memory budget.
 func jobResources(p Plan, k K8sOptions) corev1.ResourceRequirements {
 	if k.Resources != nil {
 		return *k.Resources

@@ -306,9 +306,9 @@ func TestJobDefaults(t *testing.T) {
 			k8s: K8sOptions{AppName: "a"}, wantImage: "set-me.invalid/mxmigrate:latest", wantSize: "5Gi",
 		},
 		{
-			name: "sql server needs room for staging", toolVersion: "v1",
+			name: "sql server needs room for the dump only", toolVersion: "v1",
 			change: func(p *Plan) { p.Database.Kind = DatabaseSQLServer },
-			k8s:    K8sOptions{AppName: "a", Image: "x/mxmigrate:1"}, wantImage: "x/mxmigrate:1", wantSize: "20Gi",
+			k8s:    K8sOptions{AppName: "a", Image: "x/mxmigrate:1"}, wantImage: "x/mxmigrate:1", wantSize: "5Gi",
 		},
 		{
 			name: "local folder target is mounted", toolVersion: "v1",

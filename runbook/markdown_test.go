@@ -69,9 +69,8 @@ func TestMarkdownContent(t *testing.T) {
 				"| `hr$leave\\|request` | 30,500 |",
 				"AccountKey=REDACTED",
 				"drop the tables in schema `mxmigrate`, then `DROP SCHEMA mxmigrate;`",
-				"Destroy the staging PostgreSQL",
 			},
-			notWant: []string{"psql", "ResourceNamePrefix"},
+			notWant: []string{"psql", "ResourceNamePrefix", "staging"},
 		},
 		{
 			name: "model version not given, window not given",

@@ -38,6 +38,9 @@ type Report struct {
 	Blobs      *FilesReport  `json:"files,omitempty"`
 	Upload     *UploadReport `json:"upload,omitempty"`
 	Anomalies  []string      `json:"anomalies,omitempty"`
+	// Warnings are what the preflight let through with a warning: what is
+	// not carried over to the target, or carried over changed.
+	Warnings []string `json:"warnings,omitempty"`
 
 	phasesMu sync.Mutex // phases of a migration start from several goroutines
 }
@@ -166,6 +169,12 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  files %s: %d documents with contents, %d found of the right size\n", escape.Text(r.Files), f.Expected, f.Matched)
 		for _, line := range f.Problems() {
 			fmt.Fprintf(w, "    ! %s\n", escape.Text(line))
+		}
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintf(w, "  warnings (%d):\n", len(r.Warnings))
+		for _, warning := range r.Warnings {
+			fmt.Fprintf(w, "    - %s\n", warning)
 		}
 	}
 	if len(r.Anomalies) > 0 {

@@ -17,7 +17,6 @@ func addDBFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	fs.DurationVar(&c.WaitLock, "wait-lock", 0, "how long to wait when another migration holds the target's lock (0: fail at once)")
 	fs.BoolVar(&c.AllowConnected, "allow-connected", false, "load even though other sessions are connected to the target database")
 	fs.StringVar(&c.Schema, "schema", "", "target schema (default: public for PostgreSQL, dbo for SQL Server)")
-	fs.StringVar(&c.Staging, "staging", "", "SQL Server targets: the staging PostgreSQL (a postgres:// URL, or 'local', the default)")
 	fs.StringVar(&c.TypeMapFile, "type-map", "", "SQL Server targets: a JSON file of type rules overriding the defaults")
 	fs.BoolVar(&c.Checksums, "checksums", false, "verify every row's content at the end, not only counts (advised for SQL Server targets)")
 }

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 )
 
 // keyCheck is a unique key whose values PostgreSQL keeps apart but SQL
@@ -20,9 +20,10 @@ type keyCheck struct {
 	Columns []string
 	// Text marks the columns compared under the collation.
 	Text []bool
-	// NullsEqual is true for constraints: SQL Server's unique constraint
-	// allows one NULL. A unique index is created filtered to rows without
-	// NULLs (see createIndexSQL), so such rows are left out.
+	// NullsEqual is true for a key declared NULLS NOT DISTINCT. Other
+	// keys with nullable columns are created filtered to the rows without
+	// a NULL in the key (PostgreSQL's rule: NULLs never collide), so such
+	// rows are left out.
 	NullsEqual bool
 }
 
@@ -40,15 +41,13 @@ const (
 )
 
 // keyChecks lists the keys of the plan that a collation can break: those
-// with a text column, and unique constraints with a nullable column.
+// with a text column.
 func keyChecks(p *loadPlan) []keyCheck {
 	var checks []keyCheck
 	for _, t := range p.Tables {
 		text := map[string]bool{}
-		nullable := map[string]bool{}
 		for _, c := range t.Map.Columns {
 			text[c.Name] = c.Target.IsText()
-			nullable[c.Name] = c.Nullable
 		}
 		add := func(kind, name string, cols []string, nullsEqual bool) {
 			if !slices.ContainsFunc(p.Keys, func(s step) bool { return s.Table == t.Source.Name && s.Name == name }) {
@@ -58,7 +57,7 @@ func keyChecks(p *loadPlan) []keyCheck {
 			relevant := false
 			for _, c := range cols {
 				k.Text = append(k.Text, text[c])
-				relevant = relevant || text[c] || (nullsEqual && nullable[c])
+				relevant = relevant || text[c]
 			}
 			if relevant {
 				checks = append(checks, k)
@@ -68,7 +67,7 @@ func keyChecks(p *loadPlan) []keyCheck {
 			add("primary key", pk.Name, pk.Columns, true)
 		}
 		for _, u := range t.Source.Uniques {
-			add("unique constraint", u.Name, u.Columns, true)
+			add("unique constraint", u.Name, u.Columns, uniqueNullsEqual(u))
 		}
 		for _, idx := range t.Source.Indexes {
 			if !idx.Unique || idx.NotConvertible != "" {
@@ -78,7 +77,7 @@ func keyChecks(p *loadPlan) []keyCheck {
 			for i, c := range idx.Columns {
 				cols[i] = c.Name
 			}
-			add("unique index", idx.Name, cols, false)
+			add("unique index", idx.Name, cols, indexNullsEqual(idx))
 		}
 	}
 	return checks
@@ -174,82 +173,122 @@ func describeCollisions(c collation, found []collision) string {
 	return b.String()
 }
 
-// scanCollisions streams a key's columns from the staging database twice
-// at most: once to hash every normalised key (8 bytes a row, never the
-// values), and, only when hashes repeat, again to compare the few
-// candidate rows exactly.
-func scanCollisions(ctx context.Context, conn *pgx.Conn, schema string, c collation, k keyCheck) ([]collision, error) {
-	seed := maphash.MakeSeed()
-	var hashes []uint64
-	err := streamKeys(ctx, conn, schema, k, func(row []*string) error {
-		if key, ok := k.normalise(c, row); ok {
-			hashes = append(hashes, maphash.String(seed, key))
+// scanCollisions reads the key columns of the checked tables from the
+// dump's COPY data, a table at a time and at most twice: once to hash
+// every normalised key of every check (8 bytes a row, never the values),
+// and, only when hashes repeat, again to compare the few candidate rows
+// exactly.
+func (p *prepared) scanCollisions(ctx context.Context, checks []keyCheck) ([]collision, error) {
+	byTable := map[string][]keyCheck{}
+	var tables []string
+	for _, k := range checks {
+		if byTable[k.Table] == nil {
+			tables = append(tables, k.Table)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		byTable[k.Table] = append(byTable[k.Table], k)
 	}
-	suspects := repeated(hashes)
-	hashes = nil
-	if len(suspects) == 0 {
+	var out []collision
+	for _, name := range tables {
+		found, err := p.tableCollisions(ctx, name, byTable[name])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func (p *prepared) tableCollisions(ctx context.Context, table string, checks []keyCheck) ([]collision, error) {
+	var pt *plannedTable
+	for _, t := range p.plan.Tables {
+		if t.Source.Name == table {
+			pt = t
+		}
+	}
+	if pt == nil {
 		return nil, nil
 	}
-	var candidates [][]*string
-	err = streamKeys(ctx, conn, schema, k, func(row []*string) error {
-		if key, ok := k.normalise(c, row); ok && suspects[maphash.String(seed, key)] {
-			candidates = append(candidates, copyRow(row))
+	// Where each key column is in a row of table columns.
+	position := map[string]int{}
+	for i, c := range pt.Map.Columns {
+		position[c.Name] = i
+	}
+	keys := make([][]int, len(checks))
+	for i, k := range checks {
+		for _, c := range k.Columns {
+			j, ok := position[c]
+			if !ok {
+				return nil, fmt.Errorf("table %q key %q: no column %q", table, k.Name, c)
+			}
+			keys[i] = append(keys[i], j)
+		}
+	}
+	seed := maphash.MakeSeed()
+	hashes := make([][]uint64, len(checks))
+	values := make([][]*string, len(checks))
+	for i, k := range checks {
+		values[i] = make([]*string, len(k.Columns))
+	}
+	_, err := p.streamTable(ctx, pt, func(fields []pgdump.Field) error {
+		for i, k := range checks {
+			keyValues(values[i], fields, keys[i])
+			if key, ok := k.normalise(p.collation, values[i]); ok {
+				hashes[i] = append(hashes[i], maphash.String(seed, key))
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the unique keys of table %q: %w", table, err)
 	}
-	return findCollisions(c, k, candidates), nil
-}
-
-// keysQuery reads a key's columns as text.
-func keysQuery(schema string, k keyCheck) string {
-	cols := make([]string, len(k.Columns))
-	for i, c := range k.Columns {
-		cols[i] = pgx.Identifier{c}.Sanitize() + "::text"
+	suspects := make([]map[uint64]bool, len(checks))
+	anySuspect := false
+	for i := range checks {
+		suspects[i] = repeated(hashes[i])
+		hashes[i] = nil
+		anySuspect = anySuspect || len(suspects[i]) > 0
 	}
-	return "SELECT " + strings.Join(cols, ", ") + " FROM " + pgx.Identifier{schema, k.Table}.Sanitize()
-}
-
-func streamKeys(ctx context.Context, conn *pgx.Conn, schema string, k keyCheck, fn func(row []*string) error) error {
-	rows, err := conn.Query(ctx, keysQuery(schema, k))
+	if !anySuspect {
+		return nil, nil
+	}
+	candidates := make([][][]*string, len(checks))
+	_, err = p.streamTable(ctx, pt, func(fields []pgdump.Field) error {
+		for i, k := range checks {
+			if len(suspects[i]) == 0 {
+				continue
+			}
+			keyValues(values[i], fields, keys[i])
+			if key, ok := k.normalise(p.collation, values[i]); ok && suspects[i][maphash.String(seed, key)] {
+				candidates[i] = append(candidates[i], copyRow(values[i]))
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("read key %q of table %q from staging: %w", k.Name, k.Table, err)
+		return nil, fmt.Errorf("read the unique keys of table %q: %w", table, err)
 	}
-	defer rows.Close()
-	row := make([]*string, len(k.Columns))
-	dest := make([]any, len(k.Columns))
-	for i := range row {
-		dest[i] = &row[i]
+	var out []collision
+	for i, k := range checks {
+		out = append(out, findCollisions(p.collation, k, candidates[i])...)
 	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		if err := fn(row); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read key %q of table %q from staging: %w", k.Name, k.Table, err)
-	}
-	return nil
+	return out, nil
 }
 
-// copyRow copies the values too: the scan may reuse them.
-func copyRow(row []*string) []*string {
-	out := make([]*string, len(row))
-	for i, v := range row {
-		if v != nil {
-			s := *v
-			out[i] = &s
+// keyValues fills dst with the text of the fields at positions (nil for
+// NULL). The strings are the fields' decoded COPY text, PostgreSQL's text
+// form of each value.
+func keyValues(dst []*string, fields []pgdump.Field, positions []int) {
+	for i, j := range positions {
+		if fields[j].Null {
+			dst[i] = nil
+			continue
 		}
+		s := string(fields[j].Value)
+		dst[i] = &s
 	}
-	return out
+}
+
+// copyRow copies the row: keyValues reuses it.
+func copyRow(row []*string) []*string {
+	return append([]*string(nil), row...)
 }

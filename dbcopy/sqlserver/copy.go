@@ -5,28 +5,32 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"io"
 	"sort"
 
-	"github.com/jackc/pgx/v5"
 	mssql "github.com/microsoft/go-mssqldb"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 	"github.com/mxmigrate/mxmigrate/typemap"
 )
 
 const (
-	// fetchRows is how many rows one FETCH takes from the staging cursor.
-	fetchRows = 5000
 	// batchRows is how many rows one bulk copy sends before it completes
 	// (each completed bulk copy is committed on its own).
 	batchRows = 100_000
 	// progressEvery bounds how often a copy reports progress.
 	progressEvery = 10_000
+	// stripeRows is how many consecutive rows of a table split across
+	// several bulk-copy streams go to one stream.
+	stripeRows = 10_000
 )
 
 // copyTables copies every table not done yet, opts.Jobs at a time,
-// largest first so the last ones to finish are small.
+// largest first (by the size of its data in the dump) so the last ones
+// to finish are small.
 func (t *target) copyTables(ctx context.Context, p *prepared, src *dbcopy.Source, jobs int, progress dbcopy.Progress) error {
 	statuses, err := tableStatuses(ctx, t.db, t.schema)
 	if err != nil {
@@ -43,21 +47,44 @@ func (t *target) copyTables(ctx context.Context, p *prepared, src *dbcopy.Source
 			continue
 		}
 		todo = append(todo, pt)
-		total += rows[pt.Source.Name]
+		if n := rows[pt.Source.Name]; n > 0 && total >= 0 {
+			total += n
+		} else if n < 0 {
+			total = -1 // unknown until the dump is counted
+		}
 	}
-	sort.SliceStable(todo, func(i, j int) bool { return rows[todo[i].Source.Name] > rows[todo[j].Source.Name] })
-	progress.Phase("data", total)
+	sort.SliceStable(todo, func(i, j int) bool { return p.dataSize[todo[i].Source.Name] > p.dataSize[todo[j].Source.Name] })
+	progress.Phase("data", max(total, 0))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	for _, pt := range todo {
-		g.Go(func() error { return t.copyTable(gctx, p, pt, progress) })
+		g.Go(func() error { return t.copyTable(gctx, p, pt, p.streamsFor(pt.Source.Name, jobs), progress) })
 	}
 	return g.Wait()
 }
 
-// copyTable copies one table from scratch: rows an interrupted copy left
-// are truncated first, since bulk copy batches commit one by one.
-func (t *target) copyTable(ctx context.Context, p *prepared, pt *plannedTable, progress dbcopy.Progress) error {
+// streamsFor is how many bulk-copy streams load a table: one, unless the
+// table alone is more than a job's share of the data (it would be the
+// last to finish, loading alone); then as many as it has shares, up to
+// jobs. SQL Server takes concurrent TABLOCK bulk loads into a heap, and
+// the tables are heaps until the keys are built.
+func (p *prepared) streamsFor(table string, jobs int) int {
+	var total int64
+	for _, size := range p.dataSize {
+		total += size
+	}
+	size := p.dataSize[table]
+	if jobs < 2 || total == 0 || size*int64(jobs) <= total {
+		return 1
+	}
+	return int(min(int64(jobs), (size*int64(jobs)+total-1)/total))
+}
+
+// copyTable copies one table from scratch, in streams bulk-copy streams:
+// rows an interrupted copy left are truncated first, since bulk copy
+// batches commit one by one, and the table counts as copied only once
+// every stream is done.
+func (t *target) copyTable(ctx context.Context, p *prepared, pt *plannedTable, streams int, progress dbcopy.Progress) error {
 	name := pt.Source.Name
 	if err := setTableStatus(ctx, t.db, t.schema, name, statusCopying, 0); err != nil {
 		return err
@@ -65,19 +92,58 @@ func (t *target) copyTable(ctx context.Context, p *prepared, pt *plannedTable, p
 	if _, err := t.db.ExecContext(ctx, "TRUNCATE TABLE "+qualified(t.schema, name)); err != nil {
 		return fmt.Errorf("truncate %s: %w", qualified(t.schema, name), err)
 	}
-	pg, err := p.stage.connect(ctx)
-	if err != nil {
-		return err
+	var n int64
+	if streams <= 1 {
+		copied, err := t.copyStream(ctx, p, pt, 0, 1, progress)
+		if err != nil {
+			return err
+		}
+		n = copied
+	} else {
+		// Each stream reads the table's data (decompressing is cheap
+		// next to the server's work) and sends its stripes of rows.
+		g, gctx := errgroup.WithContext(ctx)
+		counts := make([]int64, streams)
+		for k := range streams {
+			g.Go(func() (err error) {
+				counts[k], err = t.copyStream(gctx, p, pt, k, streams, progress)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, c := range counts {
+			n += c
+		}
 	}
-	defer pg.Close(context.Background())
+	t.log.Info("copied table", "table", name, "rows", n, "streams", streams)
+	return setTableStatus(ctx, t.db, t.schema, name, statusDone, n)
+}
+
+// copyStream bulk-copies the rows of stripe k of streams (every row when
+// streams is 1) on a connection of its own. It returns how many rows it
+// sent.
+func (t *target) copyStream(ctx context.Context, p *prepared, pt *plannedTable, k, streams int, progress dbcopy.Progress) (int64, error) {
+	name := pt.Source.Name
 	conn, err := t.db.Conn(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	sink := newBulkSink(conn, qualified(t.schema, name), pt.Map)
-	var sinceReport int64
-	n, err := streamTable(ctx, pg, p.stage.schema, pt.Map, func(row []any) error {
-		if err := sink.Write(ctx, row); err != nil {
+	var sinceReport, row, sent int64
+	dst := make([]any, len(pt.Map.Columns))
+	_, err = p.streamTable(ctx, pt, func(fields []pgdump.Field) error {
+		mine := streams == 1 || int((row/stripeRows)%int64(streams)) == k
+		row++
+		if !mine {
+			return nil
+		}
+		sent++
+		if err := pt.Map.ConvertFields(dst, fields); err != nil {
+			return err
+		}
+		if err := sink.Write(ctx, dst); err != nil {
 			return err
 		}
 		if sinceReport++; sinceReport == progressEvery {
@@ -92,74 +158,83 @@ func (t *target) copyTable(ctx context.Context, p *prepared, pt *plannedTable, p
 	progress.Add(sinceReport)
 	if err != nil {
 		sink.discard()
-		return fmt.Errorf("copy table %q: %w", name, err)
+		return sent, fmt.Errorf("copy table %q: %w", name, err)
 	}
-	if err := conn.Close(); err != nil {
-		return err
-	}
-	t.log.Info("copied table", "table", name, "rows", n)
-	return setTableStatus(ctx, t.db, t.schema, name, statusDone, n)
+	return sent, conn.Close()
 }
 
-// streamTable reads a table through a server-side cursor, FETCH by FETCH,
-// and hands each row, converted for SQL Server, to fn. fn must not keep
-// the slice. It returns the number of rows.
-func streamTable(ctx context.Context, conn *pgx.Conn, schema string, m *typemap.Table, fn func(row []any) error) (int64, error) {
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+// streamTable reads a table's COPY data from the dump and hands each row
+// to fn, its fields in the order of the table's columns (a column the COPY
+// statement does not list, such as a generated one, is NULL). fn must not
+// keep the fields. It returns the number of rows.
+func (p *prepared) streamTable(ctx context.Context, pt *plannedTable, fn func(fields []pgdump.Field) error) (int64, error) {
+	entry := p.data[pt.Source.Name]
+	if entry == nil {
+		return 0, nil // the dump holds no data for it (pg_dump --schema-only of a table)
+	}
+	order, err := copyOrder(entry, pt.Map)
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback(context.Background())
-	if _, err := tx.Exec(ctx, "DECLARE mxmigrate_copy NO SCROLL CURSOR FOR "+selectQuery(schema, m)); err != nil {
-		return 0, fmt.Errorf("open a cursor on the staging table: %w", err)
+	data, err := p.archive.OpenData(ctx, entry)
+	if err != nil {
+		return 0, err
 	}
-	fetch := fmt.Sprintf("FETCH FORWARD %d FROM mxmigrate_copy", fetchRows)
-	dst := make([]any, len(m.Columns))
+	defer data.Close()
+	cr := pgdump.NewCopyReader(data)
+	fields := make([]pgdump.Field, len(pt.Map.Columns))
+	for i := range fields {
+		fields[i] = pgdump.Field{Null: true}
+	}
 	var total int64
 	for {
-		// Described each time: the same FETCH text reads other tables
-		// on a reused connection, and a cached description would not fit.
-		rows, err := tx.Query(ctx, fetch, pgx.QueryExecModeDescribeExec)
-		if err != nil {
-			return total, err
-		}
-		got := 0
-		for rows.Next() {
-			got++
-			values, err := rows.Values()
-			if err == nil {
-				err = m.ConvertRow(dst, values)
-			}
-			if err == nil {
-				err = fn(dst)
-			}
-			if err != nil {
-				rows.Close()
-				return total, err
-			}
-			total++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return total, err
-		}
-		if got < fetchRows {
+		row, err := cr.Next()
+		if err == io.EOF {
 			return total, nil
 		}
+		if err != nil {
+			return total, fmt.Errorf("read %s: %w", entry, err)
+		}
+		if len(row) != len(order) {
+			return total, exitcode.With(exitcode.BadInput, fmt.Errorf("%s: row %d has %d fields, its COPY statement names %d columns", entry, total+1, len(row), len(order)))
+		}
+		for i, j := range order {
+			fields[j] = row[i]
+		}
+		if err := fn(fields); err != nil {
+			return total, err
+		}
+		total++
 	}
 }
 
-// selectQuery reads a table's columns in order, cast where the mapping
-// reads PostgreSQL's text form.
-func selectQuery(schema string, m *typemap.Table) string {
-	q := "SELECT "
-	for i := range m.Columns {
-		if i > 0 {
-			q += ", "
-		}
-		q += m.Columns[i].SelectExpr()
+// copyOrder maps the columns of a TABLE DATA entry's COPY statement to
+// the table's columns: order[i] is the table column of the i-th field.
+func copyOrder(entry *pgdump.Entry, m *typemap.Table) ([]int, error) {
+	names, err := entry.CopyColumns()
+	if err != nil {
+		return nil, exitcode.With(exitcode.BadInput, err)
 	}
-	return q + " FROM " + pgx.Identifier{schema, m.Name}.Sanitize()
+	index := map[string]int{}
+	for i, c := range m.Columns {
+		index[c.Name] = i
+	}
+	order := make([]int, len(names))
+	listed := map[int]bool{}
+	for i, name := range names {
+		j, ok := index[name]
+		if !ok || listed[j] {
+			return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("%s: its COPY statement names column %q, which the table's definition does not have (or names it twice)", entry, name))
+		}
+		order[i] = j
+		listed[j] = true
+	}
+	for j, c := range m.Columns {
+		if !listed[j] && !c.Nullable {
+			return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("%s: its COPY statement leaves out column %q, which is NOT NULL", entry, c.Name))
+		}
+	}
+	return order, nil
 }
 
 // bulkSink writes rows with go-mssqldb's bulk copy, completing the bulk

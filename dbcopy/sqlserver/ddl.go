@@ -36,7 +36,7 @@ func createTableSQL(schema string, src *pgcatalog.Table, t *typemap.Table) (sql 
 			warnings = append(warnings, fmt.Sprintf("table %q column %q: identity becomes a plain column (values are copied)", t.Name, c.Name))
 		}
 		if pg != nil && pg.Generated != "" {
-			warnings = append(warnings, fmt.Sprintf("table %q column %q: generated column becomes a plain column (values are copied)", t.Name, c.Name))
+			warnings = append(warnings, fmt.Sprintf("table %q column %q: generated column becomes a plain column, left NULL (pg_dump writes no values for it)", t.Name, c.Name))
 		}
 		if i < len(t.Columns)-1 {
 			b.WriteByte(',')
@@ -92,6 +92,26 @@ func addUniqueSQL(schema, table string, u pgcatalog.Constraint) string {
 		qualified(schema, table), quoteIdent(u.Name), quoteList(u.Columns))
 }
 
+// createFilteredUniqueSQL creates a unique constraint over nullable
+// columns as a unique index, under the constraint's name, on the rows
+// without a NULL in the key.
+func createFilteredUniqueSQL(schema, table string, u pgcatalog.Constraint, filter string) string {
+	return fmt.Sprintf("CREATE UNIQUE NONCLUSTERED INDEX %s ON %s (%s) WHERE %s",
+		quoteIdent(u.Name), qualified(schema, table), quoteList(u.Columns), filter)
+}
+
+// notNullFilter is the filter "a IS NOT NULL AND b IS NOT NULL" over the
+// nullable ones of cols, "" when none is.
+func notNullFilter(cols []string, nullable map[string]bool) string {
+	var filter []string
+	for _, c := range cols {
+		if nullable[c] {
+			filter = append(filter, quoteIdent(c)+" IS NOT NULL")
+		}
+	}
+	return strings.Join(filter, " AND ")
+}
+
 // createIndexSQL creates a plain or unique index. A unique index over
 // nullable columns is filtered to rows without NULLs in its key: that
 // keeps PostgreSQL's rule that NULLs never collide, where SQL Server's
@@ -103,7 +123,7 @@ func createIndexSQL(schema, table string, idx pgcatalog.Index, nullable map[stri
 		b.WriteString("UNIQUE ")
 	}
 	fmt.Fprintf(&b, "NONCLUSTERED INDEX %s ON %s (", quoteIdent(idx.Name), qualified(schema, table))
-	var filter []string
+	var keyCols []string
 	for i, c := range idx.Columns {
 		if i > 0 {
 			b.WriteString(", ")
@@ -113,16 +133,16 @@ func createIndexSQL(schema, table string, idx pgcatalog.Index, nullable map[stri
 			dir = "DESC"
 		}
 		b.WriteString(quoteIdent(c.Name) + " " + dir)
-		if idx.Unique && nullable[c.Name] {
-			filter = append(filter, quoteIdent(c.Name)+" IS NOT NULL")
-		}
+		keyCols = append(keyCols, c.Name)
 	}
 	b.WriteString(")")
 	if len(idx.Include) > 0 {
 		b.WriteString(" INCLUDE (" + quoteList(idx.Include) + ")")
 	}
-	if len(filter) > 0 {
-		b.WriteString(" WHERE " + strings.Join(filter, " AND "))
+	if idx.Unique && !indexNullsEqual(idx) {
+		if filter := notNullFilter(keyCols, nullable); filter != "" {
+			b.WriteString(" WHERE " + filter)
+		}
 	}
 	return b.String()
 }
@@ -153,3 +173,10 @@ func createSequenceSQL(schema string, seq *pgcatalog.Sequence, start int64) stri
 		qualified(schema, seq.Name), strconv.FormatInt(start, 10), strconv.FormatInt(seq.Increment, 10),
 		strconv.FormatInt(seq.Min, 10), strconv.FormatInt(seq.Max, 10), cycle)
 }
+
+// uniqueNullsEqual and indexNullsEqual report a key declared NULLS NOT
+// DISTINCT (PostgreSQL 15): NULLs in it are equal, as in SQL Server's
+// plain unique constraint and index, so it stays unfiltered.
+func uniqueNullsEqual(u pgcatalog.Constraint) bool { return false }
+
+func indexNullsEqual(idx pgcatalog.Index) bool { return false }

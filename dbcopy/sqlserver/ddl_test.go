@@ -1,6 +1,7 @@
 package sqlserver
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy/pgcatalog"
+	"github.com/mxmigrate/mxmigrate/snapshot"
+	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 	"github.com/mxmigrate/mxmigrate/typemap"
 )
 
@@ -223,5 +226,42 @@ func TestQuoting(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got %s, want %s", tc.got, tc.want)
 		}
+	}
+}
+
+// TestPlanGoldenFromDump builds the plan from the dump of the committed
+// sample backup (written by the real pg_dump), as a load does.
+func TestPlanGoldenFromDump(t *testing.T) {
+	backup, err := snapshot.Open("../../testdata/sample.tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, cleanup, err := backup.DumpFile(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	archive, err := pgdump.Open(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer archive.Close()
+	schema, err := pgcatalog.FromArchive(archive.Archive, "public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := newPlan("dbo", schema, typemap.New()).Script()
+	golden := filepath.Join("testdata", "sample.sql")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("plan differs from %s (run go test -update after checking):\n%s", golden, got)
 	}
 }

@@ -66,6 +66,18 @@ UNION ALL SELECT OBJECT_NAME(o.parent_object_id) + N'.' + o.name FROM sys.foreig
 	for _, k := range constraints {
 		inv.Constraints[k] = true
 	}
+	// A unique constraint over nullable columns is a unique index filtered
+	// to rows without NULLs (see createFilteredUniqueSQL), under the
+	// constraint's name: a unique index enforces the key as the
+	// constraint would.
+	filtered, err := queryStrings(ctx, t.db, `SELECT t.name + N'.' + i.name FROM sys.indexes i JOIN sys.tables t ON t.object_id = i.object_id
+WHERE t.schema_id = SCHEMA_ID(@p1) AND i.is_unique = 1 AND i.is_primary_key = 0 AND i.is_unique_constraint = 0`, t.schema)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: filtered unique indexes: %w", err)
+	}
+	for _, k := range filtered {
+		inv.Constraints[k] = true
+	}
 	return inv, nil
 }
 

@@ -133,7 +133,7 @@ func stepExists(ctx context.Context, db *sql.DB, schema string, s step) (bool, e
 	switch s.Kind {
 	case "sequence":
 		query, args = `SELECT COUNT(*) FROM sys.sequences WHERE schema_id = SCHEMA_ID(@p1) AND name = @p2`, []any{schema, s.Name}
-	case "index":
+	case "index", "unique index":
 		query, args = `SELECT COUNT(*) FROM sys.indexes WHERE object_id = OBJECT_ID(@p1) AND name = @p2`, []any{qualified(schema, s.Table), s.Name}
 	default: // constraints
 		query, args = `SELECT (SELECT COUNT(*) FROM sys.key_constraints WHERE parent_object_id = OBJECT_ID(@p1) AND name = @p2)

@@ -2,9 +2,11 @@ package sqlserver
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,9 +34,13 @@ SELECT @result`, lockResource, int64(timeout)).Scan(&result)
 		conn.Close()
 		return nil, fmt.Errorf("lock %s: %w", t, err)
 	}
+	// sp_getapplock's documented results: 0 granted, 1 granted after
+	// waiting, -1 timed out, -2 cancelled, -3 chosen as deadlock victim,
+	// -999 a parameter or call error. Babelfish answers -999 instead of -1
+	// when a lock timeout of 0 finds the lock taken: see standInLockTimeout.
 	switch {
-	case result >= 0: // 0 granted at once, 1 after waiting
-	case result == -1:
+	case result >= 0:
+	case result == -1 || standInLockTimeout(ctx, conn, result, timeout):
 		conn.Close()
 		return nil, exitcode.With(exitcode.LockHeld, fmt.Errorf("another migration holds the lock on %s (waited %s)", t, wait))
 	default:
@@ -56,4 +62,17 @@ SELECT @result`, lockResource, int64(timeout)).Scan(&result)
 			}
 		})
 	}, nil
+}
+
+// standInLockTimeout tells whether a -999 from sp_getapplock is the
+// stand-in's answer for "taken": SQL Server returns -1 for a timeout,
+// whatever the timeout; Babelfish returns -999 when @LockTimeout is 0 and
+// the lock is held. Only that case, on Babelfish, counts as held.
+func standInLockTimeout(ctx context.Context, conn *sql.Conn, result int, timeout int64) bool {
+	if result != -999 || timeout != 0 {
+		return false
+	}
+	var version string
+	err := conn.QueryRowContext(ctx, `SELECT @@VERSION`).Scan(&version)
+	return err == nil && strings.Contains(version, "Babelfish")
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/mxmigrate/mxmigrate/typemap"
 )
 
-// loadPlan is everything a load will create, worked out from the staging
-// catalog and the type rules before anything is written.
+// loadPlan is everything a load will create, worked out from the dump's
+// schema and the type rules before anything is written.
 type loadPlan struct {
 	Schema string
 	Tables []*plannedTable
@@ -20,6 +20,9 @@ type loadPlan struct {
 	Sequences []step
 	// Warnings are objects or properties not carried over.
 	Warnings []string
+	// ActionChanges are the foreign key actions SQL Server refuses
+	// (multiple cascade paths, cycles) and that become NO ACTION.
+	ActionChanges []string
 	// Problems refuse the load: the user must add type rules first.
 	Problems []string
 }
@@ -52,6 +55,7 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan 
 		p.Problems = append(p.Problems, fmt.Sprintf("type rule for column %q: no such column in the backup", key))
 	}
 	var pks, uniques, indexes, fks []step
+	actions := fkActions(src.Tables, func(_ string, fk pgcatalog.ForeignKey) bool { return fk.RefSchema != src.Name })
 	for _, t := range src.Tables {
 		mapped, err := m.Table(t)
 		if err != nil {
@@ -77,9 +81,17 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan 
 			pks = append(pks, step{Kind: "primary key", Table: t.Name, Name: pk.Name, SQL: addPrimaryKeySQL(schema, t.Name, *pk)})
 		}
 		for _, u := range t.Uniques {
-			if !p.checkKey(t.Name, "unique constraint", u.Name, u.Columns, targets, maxNonclusteredKeyBytes) {
-				uniques = append(uniques, step{Kind: "unique", Table: t.Name, Name: u.Name, SQL: addUniqueSQL(schema, t.Name, u)})
+			if p.checkKey(t.Name, "unique constraint", u.Name, u.Columns, targets, maxNonclusteredKeyBytes) {
+				continue
 			}
+			if filter := notNullFilter(u.Columns, nullable); filter != "" && !uniqueNullsEqual(u) {
+				// PostgreSQL lets any number of rows with a NULL in the key
+				// in; SQL Server's constraint one: a filtered unique index
+				// under the constraint's name keeps PostgreSQL's rule.
+				uniques = append(uniques, step{Kind: "unique index", Table: t.Name, Name: u.Name, SQL: createFilteredUniqueSQL(schema, t.Name, u, filter)})
+				continue
+			}
+			uniques = append(uniques, step{Kind: "unique", Table: t.Name, Name: u.Name, SQL: addUniqueSQL(schema, t.Name, u)})
 		}
 		for _, idx := range t.Indexes {
 			if idx.NotConvertible != "" {
@@ -104,6 +116,9 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan 
 				p.Warnings = append(p.Warnings, fmt.Sprintf("table %q foreign key %q not created: it references schema %q, which is not migrated", t.Name, fk.Name, fk.RefSchema))
 				continue
 			}
+			d := actions[fkRef{t.Name, fk.Name}]
+			fk.OnDelete, fk.OnUpdate = d.OnDelete, d.OnUpdate
+			p.ActionChanges = append(p.ActionChanges, d.Changes...)
 			fks = append(fks, step{Kind: "foreign key", Table: t.Name, Name: fk.Name, SQL: addForeignKeySQL(schema, t.Name, fk)})
 		}
 	}
@@ -121,6 +136,7 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan 
 		p.Sequences = append(p.Sequences, step{Kind: "sequence", Name: seq.Name, SQL: createSequenceSQL(schema, seq, start)})
 	}
 	sort.Strings(p.Warnings)
+	sort.Strings(p.ActionChanges)
 	return p
 }
 
@@ -185,6 +201,9 @@ func (p *loadPlan) Script() string {
 	b.WriteString("\n-- sequences\n")
 	for _, s := range p.Sequences {
 		b.WriteString(s.SQL + ";\n")
+	}
+	for _, w := range p.ActionChanges {
+		b.WriteString("\n-- changed: " + w)
 	}
 	for _, w := range p.Warnings {
 		b.WriteString("\n-- warning: " + w)

@@ -20,8 +20,8 @@ func checkIfExists(opts dbcopy.Options) error {
 }
 
 // Preflight runs the cheap checks on the target first and, only when they
-// pass, restores the staging database to check the types and unique keys
-// against the target's collation. It writes nothing to the target.
+// pass, reads the dump to check the types and unique keys against the
+// target's collation. It writes nothing and starts nothing.
 func (t *target) Preflight(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options) (*dbcopy.PreflightResult, error) {
 	if err := checkIfExists(opts); err != nil {
 		return nil, err
@@ -110,6 +110,10 @@ func preparedChecks(p *prepared) []dbcopy.Check {
 		checks = append(checks, dbcopy.Check{Name: "types", Detail: strings.Join(p.plan.Problems, "; ") + " (see --type-map)"})
 	} else {
 		checks = append(checks, dbcopy.Check{Name: "types", OK: true, Detail: fmt.Sprintf("%d tables map to SQL Server types", len(p.plan.Tables))})
+	}
+	if len(p.plan.ActionChanges) > 0 {
+		checks = append(checks, dbcopy.Check{Name: "foreign key actions", OK: true, Warn: true, Detail: fmt.Sprintf("%d actions SQL Server refuses become NO ACTION: %s",
+			len(p.plan.ActionChanges), strings.Join(p.plan.ActionChanges, "; "))})
 	}
 	if len(p.plan.Warnings) > 0 {
 		checks = append(checks, dbcopy.Check{Name: "not carried over", OK: true, Warn: true, Detail: strings.Join(p.plan.Warnings, "; ")})

@@ -122,15 +122,3 @@ func TestOrderTerm(t *testing.T) {
 		}
 	}
 }
-
-func TestSelectQuery(t *testing.T) {
-	schema := edgeSchema()
-	schema.Tables[0].Columns[5].Type = typ("numeric(20,2)", "numeric", -1, 20, 2)
-	schema.Tables[0].Columns = append(schema.Tables[0].Columns, col("doc", typ("jsonb", "jsonb", -1, -1, -1), false))
-	plan := newPlan("dbo", schema, typemap.New())
-	got := selectQuery("public", plan.Tables[0].Map)
-	want := `SELECT "id", "we]ird", "flag", "created", "counter", "amount", "body", "code", "doc"::text FROM "public"."odd]name$table"`
-	if got != want {
-		t.Errorf("got %s\nwant %s", got, want)
-	}
-}

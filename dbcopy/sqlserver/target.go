@@ -2,14 +2,21 @@
 // registered for sqlserver:// and azuresql:// URLs
 // (sqlserver://USER:PASS@HOST:PORT?database=DB).
 //
-// SQL Server cannot restore a pg_dump archive, so a load restores it into
-// a staging PostgreSQL first: a throwaway cluster under Options.WorkDir,
-// removed at the end, or the scratch database Options.Staging names
-// (mxmigrate only replaces a schema there that it restored itself, and
-// reuses a complete restore of the same backup). It reads the schema from
-// the staging catalog (pgcatalog), maps the types (typemap) and loads in
-// phases: tables, data (bulk copy, Options.Jobs tables at a time), primary
-// keys, unique constraints, indexes, foreign keys, sequences.
+// A load goes straight from the pg_dump archive on local disk: the schema
+// comes from the dump's own SQL (pgcatalog.FromArchive), the types are
+// mapped (typemap), and each table's COPY data is read from the archive
+// (snapshot/pgdump), converted field by field from its text form and
+// bulk-copied. No PostgreSQL server or tool is involved. It loads in
+// phases: tables, data (bulk copy, Options.Jobs tables at a time, largest
+// first; a table larger than a job's share of the data is sent in
+// stripes over several concurrent TABLOCK bulk loads into its heap),
+// primary keys, unique constraints, indexes, foreign keys, sequences.
+//
+// Two PostgreSQL rules SQL Server lacks are kept: a unique constraint over
+// nullable columns becomes a unique index filtered to rows without a NULL
+// in the key (PostgreSQL's NULLs never collide), and foreign key actions
+// SQL Server refuses (multiple cascade paths, cycles) become NO ACTION,
+// each change listed in the plan, the log and the preflight's checks.
 //
 // Rails: the target schema must be empty unless IfExists is "drop"; other
 // sessions on the database refuse the load unless AllowConnected; an
@@ -58,8 +65,8 @@ type target struct {
 	db     *sql.DB
 
 	mu sync.Mutex
-	// prepared is set once the staging database is restored, read and
-	// checked; Preflight and Load share it.
+	// prepared is set once the dump's schema is read and checked;
+	// Preflight and Load share it.
 	prepared *prepared
 	loaded   bool
 	closed   bool
@@ -88,7 +95,7 @@ func Open(ctx context.Context, u *url.URL, opts dbcopy.Options) (dbcopy.Target, 
 		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--db %s: not a valid SQL Server connection URL", info.description))
 	}
 	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(jobs(opts) + 4) // copy jobs, the lock, state and DDL
+	db.SetMaxOpenConns(2*jobs(opts) + 4) // copy streams (a large table may take several), the lock, state and DDL
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", info.description, err)
@@ -100,9 +107,7 @@ func (t *target) String() string {
 	return t.info.description + " schema " + t.schema
 }
 
-// Close releases connections and the staging database. The staging data
-// a given --staging database holds is dropped only after a complete load,
-// so that an interrupted one can reuse it.
+// Close releases connections and the dump.
 func (t *target) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -110,12 +115,7 @@ func (t *target) Close() error {
 		return nil
 	}
 	t.closed = true
-	var errs []error
-	if t.prepared != nil {
-		errs = append(errs, t.prepared.stage.close(context.Background(), t.loaded))
-	}
-	errs = append(errs, t.db.Close())
-	return errors.Join(errs...)
+	return errors.Join(t.prepared.close(), t.db.Close())
 }
 
 func jobs(opts dbcopy.Options) int {

@@ -1,6 +1,5 @@
 // Package pgserver runs throwaway PostgreSQL clusters with initdb and
-// pg_ctl: the staging database of a SQL Server migration, the target of
-// `--db local`, and the servers of the test suite.
+// pg_ctl: the target of `--db local` and the servers of the test suite.
 //
 // A cluster lives in one folder: data/ for the data directory, the unix
 // socket, the server log and cluster.json (its port), so that a later run

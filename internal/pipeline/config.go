@@ -44,7 +44,6 @@ type Config struct {
 	AllowConnected bool
 	WaitLock       time.Duration
 	Schema         string
-	Staging        string
 	TypeMapFile    string
 
 	Transfers    int
@@ -114,18 +113,9 @@ func (c *Config) dbOptions(runDir string) dbcopy.Options {
 		AllowConnected: c.AllowConnected,
 		Schema:         c.Schema,
 		WorkDir:        runDir,
-		Staging:        c.stagingFor(),
 		TypeMapFile:    c.TypeMapFile,
 		Log:            c.Log,
 	}
-}
-
-// stagingFor resolves the staging default: a throwaway cluster.
-func (c *Config) stagingFor() string {
-	if c.Staging == "" {
-		return LocalDB
-	}
-	return c.Staging
 }
 
 func (c *Config) syncOptions(runDir string) blobsync.SyncOptions {

@@ -87,6 +87,7 @@ func (s *dbStage) preflight(ctx context.Context, src *dbcopy.Source) error {
 				level = "REFUSED"
 			case c.Warn:
 				level = "warning"
+				s.report.Warnings = append(s.report.Warnings, c.Name+": "+c.Detail)
 			}
 			s.cfg.Log.Info("preflight "+c.Name, "result", level, "detail", c.Detail)
 		}

@@ -52,7 +52,20 @@ func Plan(ctx context.Context, cfg Config, modelVersion string, window time.Dura
 		return plan, exitcode.With(exitcode.BadInput, errors.New("the backup holds no database dump"))
 	}
 
-	plan.Database, plan.Checks = planDatabase(ctx, &cfg, in.source)
+	src := in.source
+	if kindOf(cfg.DB) == runbook.DatabaseSQLServer {
+		// SQL Server's preflight reads the dump itself (its schema, the
+		// unique keys' values): it needs the dump on local disk.
+		path, cleanup, err := extractDump(ctx, &cfg)
+		if err != nil {
+			return plan, err
+		}
+		defer cleanup()
+		withPath := *src
+		withPath.DumpPath = path
+		src = &withPath
+	}
+	plan.Database, plan.Checks = planDatabase(ctx, &cfg, src)
 	var uploadRate float64
 	if cfg.Files != "" {
 		var checks []runbook.Check
@@ -84,6 +97,21 @@ func backupFacts(in *Inspection, path string) runbook.BackupFacts {
 		f.Tables = append(f.Tables, runbook.TableFacts{Name: t.Name, Rows: t.Rows})
 	}
 	return f
+}
+
+// extractDump writes the backup's dump into a run folder under the work
+// folder; cleanup removes both.
+func extractDump(ctx context.Context, cfg *Config) (string, func(), error) {
+	backup, runDir, cleanupDir, err := openBackup(cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	path, removeDump, err := backup.DumpFile(ctx, runDir)
+	if err != nil {
+		cleanupDir()
+		return "", nil, err
+	}
+	return path, func() { removeDump(); cleanupDir() }, nil
 }
 
 // planDatabase connects to the target and runs its checks: the lock is

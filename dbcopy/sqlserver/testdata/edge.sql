@@ -17,12 +17,13 @@ ALTER TABLE [app]]schema].[odd]]name$table] ADD CONSTRAINT [pk]]odd] PRIMARY KEY
 CREATE NONCLUSTERED INDEX [idx_desc] ON [app]]schema].[odd]]name$table] ([created] DESC, [id] ASC) INCLUDE ([we]]ird]);
 CREATE UNIQUE NONCLUSTERED INDEX [idx_unique_nullable] ON [app]]schema].[odd]]name$table] ([we]]ird] ASC, [flag] ASC) WHERE [we]]ird] IS NOT NULL;
 CREATE NONCLUSTERED INDEX [idx_code] ON [app]]schema].[odd]]name$table] ([code] ASC);
-ALTER TABLE [app]]schema].[odd]]name$table] ADD CONSTRAINT [fk_self] FOREIGN KEY ([counter]) REFERENCES [app]]schema].[odd]]name$table] ([id]) ON DELETE CASCADE;
+ALTER TABLE [app]]schema].[odd]]name$table] ADD CONSTRAINT [fk_self] FOREIGN KEY ([counter]) REFERENCES [app]]schema].[odd]]name$table] ([id]);
 
 -- sequences
 CREATE SEQUENCE [app]]schema].[exhausted_seq] AS bigint START WITH 10 INCREMENT BY 1 MINVALUE 1 MAXVALUE 10 NO CYCLE;
 CREATE SEQUENCE [app]]schema].[down_seq] AS bigint START WITH -9 INCREMENT BY -2 MINVALUE -100 MAXVALUE -1 CYCLE;
 
+-- changed: table "odd]name$table" foreign key "fk_self": ON DELETE CASCADE becomes NO ACTION, as SQL Server refuses it: it references its own table (a cycle) (the Mendix runtime applies delete behaviour itself)
 -- warning: sequence "exhausted_seq" is exhausted in the backup: it starts at its limit 10
 -- warning: table "odd]name$table" column "counter": identity becomes a plain column (values are copied)
 -- warning: table "odd]name$table" column "created": default now() not carried over (no SQL Server equivalent)

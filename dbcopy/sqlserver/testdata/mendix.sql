@@ -67,7 +67,7 @@ ALTER TABLE [dbo].[myfirstmodule$order] ADD CONSTRAINT [myfirstmodule$order_pkey
 ALTER TABLE [dbo].[myfirstmodule$order_customer] ADD CONSTRAINT [myfirstmodule$order_customer_pkey] PRIMARY KEY CLUSTERED ([myfirstmodule$orderid], [myfirstmodule$customerid]);
 ALTER TABLE [dbo].[system$filedocument] ADD CONSTRAINT [system$filedocument_pkey] PRIMARY KEY CLUSTERED ([id]);
 ALTER TABLE [dbo].[system$user] ADD CONSTRAINT [system$user_pkey] PRIMARY KEY CLUSTERED ([id]);
-ALTER TABLE [dbo].[myfirstmodule$order] ADD CONSTRAINT [uniq_myfirstmodule$order_number] UNIQUE NONCLUSTERED ([number]);
+CREATE UNIQUE NONCLUSTERED INDEX [uniq_myfirstmodule$order_number] ON [dbo].[myfirstmodule$order] ([number]) WHERE [number] IS NOT NULL;
 CREATE UNIQUE NONCLUSTERED INDEX [idx_mendixsystem$entity_entity_name] ON [dbo].[mendixsystem$entity] ([entity_name] ASC);
 CREATE NONCLUSTERED INDEX [idx_myfirstmodule$order_createddate] ON [dbo].[myfirstmodule$order] ([createddate] ASC);
 CREATE NONCLUSTERED INDEX [idx_myfirstmodule$order_customer_customer] ON [dbo].[myfirstmodule$order_customer] ([myfirstmodule$customerid] ASC, [myfirstmodule$orderid] ASC);
