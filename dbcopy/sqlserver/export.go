@@ -185,9 +185,9 @@ ORDER BY t.name, i.name, ic.key_ordinal`, s.schema)
 	return rows.Err()
 }
 
-// notNullFilter is the filter the load puts on a unique index over
+// notNullTerm is one term of the filter the load puts on a unique index over
 // nullable columns, so that NULLs never collide, as in PostgreSQL.
-var notNullFilter = regexp.MustCompile(`^\[(?:[^\]]|\]\])+\] IS NOT NULL$`)
+var notNullTerm = regexp.MustCompile(`^\[(?:[^\]]|\]\])+\] IS NOT NULL$`)
 
 func (s *sqlExport) readIndexes(ctx context.Context, byName map[string]*pgcatalog.Table) error {
 	rows, err := s.t.db.QueryContext(ctx, `SELECT t.name, i.name, i.is_unique, ISNULL(i.filter_definition, N''), c.name, ic.is_descending_key, ic.is_included_column
@@ -241,7 +241,7 @@ func checkFilter(table, index string, unique bool, filter string) error {
 	if unique {
 		ok := true
 		for _, part := range strings.Split(f, " AND ") {
-			ok = ok && notNullFilter.MatchString(unparen(part))
+			ok = ok && notNullTerm.MatchString(unparen(part))
 		}
 		if ok {
 			return nil
