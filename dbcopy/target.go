@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/internal/registry"
 )
 
@@ -211,22 +212,6 @@ func Open(ctx context.Context, rawURL string, opts Options) (Target, error) {
 	return open(ctx, u, opts)
 }
 
-// Redact returns u as text with any password replaced, for logs and
+// Redact returns u as text with its credentials replaced, for logs and
 // reports.
-func Redact(u *url.URL) string {
-	c := *u
-	if c.User != nil {
-		if _, has := c.User.Password(); has {
-			c.User = url.UserPassword(c.User.Username(), "xxxxx")
-		}
-	}
-	q := c.Query()
-	for k := range q {
-		lk := strings.ToLower(k)
-		if strings.Contains(lk, "password") || lk == "pwd" || strings.Contains(lk, "secret") || strings.Contains(lk, "token") {
-			q.Set(k, "xxxxx")
-		}
-	}
-	c.RawQuery = q.Encode()
-	return c.String()
-}
+func Redact(u *url.URL) string { return redact.URL(u.String()) }

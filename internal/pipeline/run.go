@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
@@ -48,7 +49,7 @@ func run(ctx context.Context, cfg *Config, command string, needDB, needFiles boo
 	report.OK = err == nil
 	report.ExitCode = exitcode.Of(err)
 	if err != nil {
-		report.Error = err.Error()
+		report.Error = redact.Text(err.Error())
 	}
 	return report, err
 }
