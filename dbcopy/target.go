@@ -118,6 +118,23 @@ type Progress interface {
 	Add(n int64)
 }
 
+// TableProgress is what a Progress may implement besides: the rows and
+// bytes of each table as they load, for a display that shows a rate and
+// time left. A target that knows them calls ReportRows; Add still counts
+// the phase's units as before.
+type TableProgress interface {
+	// TableRows reports rows more rows of table loaded, bytes long (0 if
+	// the target does not know the bytes).
+	TableRows(table string, rows, bytes int64)
+}
+
+// ReportRows tells p about rows loaded into table, if p wants to know.
+func ReportRows(p Progress, table string, rows, bytes int64) {
+	if tp, ok := p.(TableProgress); ok {
+		tp.TableRows(table, rows, bytes)
+	}
+}
+
 // Check is one preflight check's outcome.
 type Check struct {
 	Name   string `json:"name"`

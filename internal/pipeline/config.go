@@ -89,14 +89,22 @@ func (c *Config) defaults() {
 	}
 }
 
-func (c *Config) validate(needDB, needFiles bool) error {
+// needs names the targets a command requires.
+type needs int
+
+const (
+	needDB needs = 1 << iota
+	needFiles
+)
+
+func (c *Config) validate(targets needs) error {
 	if c.Backup == "" {
 		return exitcode.With(exitcode.BadInput, errors.New("no backup given"))
 	}
-	if needDB && c.DB == "" {
+	if targets&needDB != 0 && c.DB == "" {
 		return exitcode.With(exitcode.BadInput, errors.New("--db is required (a postgres:// or sqlserver:// URL, or 'local')"))
 	}
-	if needFiles && c.Files == "" {
+	if targets&needFiles != 0 && c.Files == "" {
 		return exitcode.With(exitcode.BadInput, errors.New("--files is required (s3://, azblob://, https:// or file:// URL)"))
 	}
 	switch c.IfExists {

@@ -28,9 +28,10 @@ const probeKeyPrefix = "mxmigrate-probe-"
 
 // ProbeDescription says exactly what plan does to a store: the one thing
 // it writes anywhere.
-const ProbeDescription = "plan writes one object of 4 MiB named " + probeKeyPrefix + "<16 hex digits> under the store's " +
-	"folder (not under --prefix), reads its size back and deletes it; on a bucket with versioning a delete marker " +
-	"and the deleted version remain. It creates no bucket, container or folder, even with --create."
+const ProbeDescription = "The one thing plan writes is one object of 4 MiB named " + probeKeyPrefix + "<16 hex digits> " +
+	"at the root of the store's folder (the URL's path; --prefix is not applied), which it reads back and deletes; " +
+	"on a bucket with versioning a delete marker and the deleted version remain. It creates no bucket, container " +
+	"or folder, even with --create: it says that migrate would."
 
 // assumedRestoreRate is the database restore rate the estimate assumes, in
 // bytes of source database per second: a database cannot be timed without
@@ -46,7 +47,7 @@ const assumedRestoreRate = 40 << 20
 func Plan(ctx context.Context, cfg Config, modelVersion string, window time.Duration) (runbook.Plan, error) {
 	cfg.defaults()
 	plan := runbook.Plan{ToolVersion: cfg.Version, TargetModelVersion: modelVersion}
-	if err := cfg.validate(true, false); err != nil {
+	if err := cfg.validate(needDB); err != nil {
 		return plan, err
 	}
 	plan.Options = PlanOptions(cfg, window)
@@ -307,7 +308,7 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 		roughly(e.Total()), roughly(e.Database), roughly(e.Files), roughly(e.Verify))
 	fmt.Fprintf(w, "          %s\n", e.Basis)
 	if p.Files.Kind != "" {
-		fmt.Fprintln(w, "Nothing was written to the targets: "+ProbeDescription)
+		fmt.Fprintln(w, "Nothing was written to the targets but the store's probe object, removed again (see plan --help).")
 	} else {
 		fmt.Fprintln(w, "Nothing was written to the target.")
 	}

@@ -15,8 +15,8 @@ func TestProgressLogsWhenNotOnATerminal(t *testing.T) {
 	p := NewProgress(log, nil, time.Hour)
 	defer p.Close()
 
-	files := p.Start("files", 4<<20, true)
-	rows := p.Start("database: data", 10, false)
+	files := p.StartBytes("files", 4<<20)
+	rows := p.StartCount("database: data", 10, "")
 	files.Add(1 << 20)
 	rows.Add(4)
 	p.logLines()
@@ -41,8 +41,8 @@ func TestProgressLogsWhenNotOnATerminal(t *testing.T) {
 func TestProgressBarOnATerminal(t *testing.T) {
 	var term, logs bytes.Buffer
 	p := NewProgress(slog.New(slog.NewTextHandler(&logs, nil)), &term, 0)
-	files := p.Start("files", 100, false)
-	db := p.Start("database", 10, false)
+	files := p.StartCount("files", 100, "")
+	db := p.StartCount("database", 10, "")
 	files.Add(50)
 	db.Add(5)
 	p.render()
