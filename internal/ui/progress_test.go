@@ -59,3 +59,70 @@ func TestNilTaskIsSafe(t *testing.T) {
 	task.SetTotal(2)
 	task.Done()
 }
+
+// screen replays what was written to a terminal: a carriage return moves
+// back to the start of the line, later text overwrites earlier text.
+func screen(out string) []string {
+	var lines []string
+	for _, raw := range strings.Split(out, "\n") {
+		var line []rune
+		col := 0
+		for _, r := range raw {
+			if r == '\r' {
+				col = 0
+				continue
+			}
+			if col < len(line) {
+				line[col] = r
+			} else {
+				line = append(line, r)
+			}
+			col++
+		}
+		if s := strings.TrimRight(string(line), " "); s != "" {
+			lines = append(lines, s)
+		}
+	}
+	return lines
+}
+
+func TestLogLinesNeverShareTheBarsLine(t *testing.T) {
+	var term bytes.Buffer
+	p := NewProgress(nil, &term, 0)
+	log := slog.New(slog.NewTextHandler(p.LogWriter(&term), nil))
+	p.SetLogger(log)
+
+	files := p.StartBytes("files", 100<<20)
+	files.Add(36 << 20)
+	p.render()
+	log.Info("blob sync finished", "uploaded", 24)
+	files.Add(10 << 20)
+	p.render()
+	rows := p.StartCount("database: data", 1000, "rows")
+	rows.SetDetail(`"system$user"`)
+	rows.Add(400)
+	rows.AddBytes(3 << 20)
+	time.Sleep(120 * time.Millisecond) // past the bar's throttle
+	p.render()
+	log.Warn("slow table", "table", "system$user")
+	rows.Done()
+	files.Done()
+	p.Close()
+
+	lines := screen(term.String())
+	var sawLog, sawRows bool
+	for _, l := range lines {
+		isLog := strings.Contains(l, "level=")
+		isBar := strings.Contains(l, "%") && strings.Contains(l, "|")
+		if isLog && isBar {
+			t.Errorf("a log line shares the bar's line: %q", l)
+		}
+		sawLog = sawLog || strings.Contains(l, "blob sync finished")
+		if strings.Contains(l, `database: data "system$user" 3.0 MiB`) && strings.Contains(l, "rows") {
+			sawRows = true
+		}
+	}
+	if !sawLog || !sawRows {
+		t.Errorf("screen lacks the log line (%v) or the rows bar with table and bytes (%v):\n%s", sawLog, sawRows, strings.Join(lines, "\n"))
+	}
+}
