@@ -69,7 +69,7 @@ func (d *dbProgress) TableRows(table string, rows, bytes int64) {
 	if d.rowTask == nil {
 		d.rowTask = d.p.StartCount("database: "+d.phase, d.rowsTotal, "rows")
 		// The row task replaces the phase's own count on the display.
-		d.task.Done()
+		d.task.Drop()
 		d.task = nil
 	}
 	t := d.rowTask

@@ -135,6 +135,19 @@ func (t *Task) SetTotal(total int64) {
 	}
 }
 
+// Drop ends a task that another replaces, without a line about it.
+func (t *Task) Drop() {
+	if t == nil || t.ended.Swap(true) {
+		return
+	}
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	if t.p.barTask == t && t.p.bar != nil {
+		_ = t.p.bar.Clear()
+		t.p.bar, t.p.barTask = nil, nil
+	}
+}
+
 // Done marks the task finished and logs one line about it.
 func (t *Task) Done() {
 	if t == nil || t.ended.Swap(true) {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -124,5 +125,19 @@ func TestLogLinesNeverShareTheBarsLine(t *testing.T) {
 	}
 	if !sawLog || !sawRows {
 		t.Errorf("screen lacks the log line (%v) or the rows bar with table and bytes (%v):\n%s", sawLog, sawRows, strings.Join(lines, "\n"))
+	}
+}
+
+func TestLoggerRedactsCredentials(t *testing.T) {
+	var out bytes.Buffer
+	log, err := NewLogger(&out, "text", slog.LevelInfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("connect to postgres://app:hunter22@db/app", "target", "sqlserver://sa:Pa55word@sql?database=x",
+		"err", errors.New("open https://a.blob.core.windows.net/c?sv=1&sig=s3cr3t: 403"))
+	if s := out.String(); strings.Contains(s, "hunter22") || strings.Contains(s, "Pa55word") || strings.Contains(s, "s3cr3t") ||
+		!strings.Contains(s, "postgres://app:REDACTED@db/app") || !strings.Contains(s, "sig=REDACTED") {
+		t.Fatalf("log line: %s", s)
 	}
 }
