@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
@@ -68,7 +69,7 @@ func migrationJob(p Plan, k K8sOptions) (*batchv1.Job, error) {
 // files are gone when it ends.
 func verifyJob(p Plan, k K8sOptions) (*batchv1.Job, error) {
 	return mxmigrateJob(p, k, k.names().VerifyJob, "verification",
-		verifyCommand(asInJob(p), jobBackupPath(p), workMount, "-"))
+		verifyCommand(asInJob(p), jobBackupPath(p), workMount, cliflag.ReportToStdout))
 }
 
 func jobBackupPath(p Plan) string { return path.Join(backupMount, p.Backup.Name) }
