@@ -12,6 +12,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/internal/escape"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
 
 func main() {
@@ -37,7 +38,7 @@ func run() int {
 	if ctx.Err() != nil && !errors.Is(err, context.Canceled) && code == exitcode.Failure {
 		code = exitcode.Interrupted
 	}
-	// The message may quote the backup: escape it.
-	fmt.Fprintf(os.Stderr, "mxmigrate: %s\n", escape.Lines(err.Error(), "  "))
+	// The message may quote the backup (escape it) or a credential (redact it).
+	fmt.Fprintf(os.Stderr, "mxmigrate: %s\n", escape.Lines(redact.Text(err.Error()), "  "))
 	return code
 }

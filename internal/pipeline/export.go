@@ -40,7 +40,7 @@ func Export(ctx context.Context, cfg ExportConfig) (*export.Result, error) {
 }
 
 func runExport(ctx context.Context, cfg *ExportConfig) (*export.Result, error) {
-	if err := cfg.validate(true, true); err != nil {
+	if err := cfg.validate(needDB | needFiles); err != nil {
 		return nil, err
 	}
 	if cfg.Output == "" {
