@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
 
 func main() {
@@ -36,6 +37,6 @@ func run() int {
 	if ctx.Err() != nil && !errors.Is(err, context.Canceled) && code == exitcode.Failure {
 		code = exitcode.Interrupted
 	}
-	fmt.Fprintf(os.Stderr, "mxmigrate: %v\n", err)
+	fmt.Fprintf(os.Stderr, "mxmigrate: %s\n", redact.Text(err.Error()))
 	return code
 }

@@ -90,6 +90,13 @@ func (s *dbStage) preflight(ctx context.Context, dumpPath string) error {
 	s.counted = make(chan countResult, 1)
 	go func() {
 		src, err := describeAndCountFile(ctx, dumpPath)
+		if err == nil {
+			var rows int64
+			for _, t := range src.Tables {
+				rows += t.Rows
+			}
+			s.progress.setRows(rows)
+		}
 		s.counted <- countResult{src, err}
 	}()
 
