@@ -15,6 +15,3 @@ func IdentityOf(s Store) string {
 	}
 	return ""
 }
-
-// Identity of a folder store: the user running mxmigrate.
-func (s *fileStore) Identity() string { return "the local user's file permissions" }

@@ -27,6 +27,11 @@ type Report struct {
 	Backup     string        `json:"backup"`
 	Database   string        `json:"databaseTarget,omitempty"` // redacted URL
 	Files      string        `json:"fileStore,omitempty"`      // redacted URL
+	// How the run signed in to each target: the kind of login, role or
+	// cloud identity and its name, never a secret. Empty when the target
+	// does not say (PostgreSQL, a folder).
+	DatabaseIdentity string `json:"databaseIdentity,omitempty"`
+	FilesIdentity    string `json:"fileStoreIdentity,omitempty"`
 	StartedAt  time.Time     `json:"startedAt"`
 	FinishedAt time.Time     `json:"finishedAt"`
 	OK         bool          `json:"ok"`
@@ -139,6 +144,12 @@ func (r *Report) WriteText(w io.Writer) {
 			}
 			fmt.Fprintf(w, "    %-22s %8.1fs  %s\n", p.Name, p.Seconds, mark)
 		}
+	}
+	if r.DatabaseIdentity != "" {
+		fmt.Fprintf(w, "  database signed in as %s\n", r.DatabaseIdentity)
+	}
+	if r.FilesIdentity != "" {
+		fmt.Fprintf(w, "  file store signed in as %s\n", r.FilesIdentity)
 	}
 	if d := r.DB; d != nil {
 		fmt.Fprintf(w, "  database %s: %d tables, %d rows", r.Database, len(d.Tables), d.TotalRows())

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
@@ -49,6 +50,7 @@ func openDBStage(ctx context.Context, cfg *Config, runDir string, report *verify
 		return nil, err
 	}
 	report.Database = s.target.String()
+	report.DatabaseIdentity = redact.Text(dbcopy.IdentityOf(s.target))
 	s.unlock, err = s.target.Lock(ctx, cfg.WaitLock)
 	end(err)
 	if err != nil {
