@@ -21,27 +21,28 @@ import (
 // long each phase took. It never holds credentials: targets appear as
 // redacted URLs.
 type Report struct {
-	Tool     string `json:"tool"`
-	Version  string `json:"version"`
-	Command  string `json:"command"`
-	Backup   string `json:"backup"`
-	Database string `json:"databaseTarget,omitempty"` // redacted URL
-	Files    string `json:"fileStore,omitempty"`      // redacted URL
+	Tool       string        `json:"tool"`
+	Version    string        `json:"version"`
+	Command    string        `json:"command"`
+	Backup     string        `json:"backup"`
+	Database   string        `json:"databaseTarget,omitempty"` // redacted URL
+	Files      string        `json:"fileStore,omitempty"`      // redacted URL
+	StartedAt  time.Time     `json:"startedAt"`
+	FinishedAt time.Time     `json:"finishedAt"`
+	OK         bool          `json:"ok"`
+	ExitCode   int           `json:"exitCode"`
+	Error      string        `json:"error,omitempty"`
+	Phases     []Phase       `json:"phases"`
+	DB         *DBReport     `json:"database,omitempty"`
+	Blobs      *FilesReport  `json:"files,omitempty"`
+	Upload     *UploadReport `json:"upload,omitempty"`
+	Anomalies  []string      `json:"anomalies,omitempty"`
+
 	// How the run signed in to each target: the kind of login, role or
 	// cloud identity and its name, never a secret. Empty when the target
 	// does not say (PostgreSQL, a folder).
-	DatabaseIdentity string        `json:"databaseIdentity,omitempty"`
-	FilesIdentity    string        `json:"fileStoreIdentity,omitempty"`
-	StartedAt        time.Time     `json:"startedAt"`
-	FinishedAt       time.Time     `json:"finishedAt"`
-	OK               bool          `json:"ok"`
-	ExitCode         int           `json:"exitCode"`
-	Error            string        `json:"error,omitempty"`
-	Phases           []Phase       `json:"phases"`
-	DB               *DBReport     `json:"database,omitempty"`
-	Blobs            *FilesReport  `json:"files,omitempty"`
-	Upload           *UploadReport `json:"upload,omitempty"`
-	Anomalies        []string      `json:"anomalies,omitempty"`
+	DatabaseIdentity string `json:"databaseIdentity,omitempty"`
+	FilesIdentity    string `json:"fileStoreIdentity,omitempty"`
 
 	phasesMu sync.Mutex // phases of a migration start from several goroutines
 }
