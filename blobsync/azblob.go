@@ -75,6 +75,10 @@ func openAzureStore(ctx context.Context, u *url.URL, opts Options) (Store, error
 	var client *container.Client
 	var token *azureTokenCredential
 	if acct.credential != "" {
+		if !strings.HasPrefix(acct.endpoint, "https://") {
+			return nil, badInput(fmt.Errorf("azure container %s: no key or SAS, and a Microsoft Entra ID token is only sent over HTTPS: "+
+				"use the account's https:// endpoint, or give a key, SAS or connection string", containerURL))
+		}
 		token, err = newAzureTokenCredential(acct.credential, acct.clientID, &http.Client{Transport: transport})
 		if err != nil {
 			return nil, badInput(fmt.Errorf("azure container %s: %w", containerURL, err))

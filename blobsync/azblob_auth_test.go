@@ -186,3 +186,13 @@ func TestParseConnectionString(t *testing.T) {
 		})
 	}
 }
+
+func TestAzureIdentityNeedsHTTPS(t *testing.T) {
+	for _, k := range []string{"AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN"} {
+		t.Setenv(k, "")
+	}
+	_, err := Open(t.Context(), "http://127.0.0.1:1/devstoreaccount1/files", Options{})
+	if err == nil || !strings.Contains(err.Error(), "only sent over HTTPS") {
+		t.Fatalf("got %v, want the HTTPS requirement named", err)
+	}
+}
