@@ -44,7 +44,18 @@ type azureStore struct {
 	name      string // String(), computed once
 	singleMax int64  // azureSingleUploadMax when opened
 	blockSize int64  // azureBlockSize when opened
+	identity  func() string
+	token     *azureTokenCredential // nil unless an Entra ID identity signs in
 	closed    closeFlag
+}
+
+// Identity says how the store signs in: shared key, SAS, or which Entra ID
+// identity (after the first request, the member of a chain that answered).
+func (s *azureStore) Identity() string {
+	if s.token != nil {
+		return s.token.describe()
+	}
+	return s.identity()
 }
 
 func openAzureStore(ctx context.Context, u *url.URL, opts Options) (Store, error) {
@@ -62,7 +73,21 @@ func openAzureStore(ctx context.Context, u *url.URL, opts Options) (Store, error
 	}}
 	containerURL := acct.endpoint + url.PathEscape(containerName)
 	var client *container.Client
-	if acct.key != "" {
+	var token *azureTokenCredential
+	if acct.credential != "" {
+		if !strings.HasPrefix(acct.endpoint, "https://") {
+			return nil, badInput(fmt.Errorf("azure container %s: no key or SAS, and a Microsoft Entra ID token is only sent over HTTPS: "+
+				"use the account's https:// endpoint, or give a key, SAS or connection string", containerURL))
+		}
+		token, err = newAzureTokenCredential(acct.credential, acct.clientID, &http.Client{Transport: transport})
+		if err != nil {
+			return nil, badInput(fmt.Errorf("azure container %s: %w", containerURL, err))
+		}
+		client, err = container.NewClient(containerURL, token, clientOpts)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("azure container %s: %w", containerURL, err))
+		}
+	} else if acct.key != "" {
 		cred, err := container.NewSharedKeyCredential(acct.name, acct.key)
 		if err != nil {
 			return nil, badInput(fmt.Errorf("azure account %q: invalid account key: %w", acct.name, err))
@@ -86,6 +111,8 @@ func openAzureStore(ctx context.Context, u *url.URL, opts Options) (Store, error
 			" at " + strings.TrimSuffix(acct.endpoint, "/"),
 		singleMax: azureSingleUploadMax,
 		blockSize: azureBlockSize,
+		identity:  acct.identity,
+		token:     token,
 	}
 	if err := s.checkContainer(ctx, opts.Create); err != nil {
 		transport.CloseIdleConnections()
@@ -113,6 +140,10 @@ func (s *azureStore) checkContainer(ctx context.Context, create bool) error {
 		return nil
 	case errors.Is(err, ErrNotExist):
 		return errMissingLocation(s, "container", s.container)
+	case errors.As(err, new(*azureTokenError)):
+		return badInput(err)
+	case errors.Is(err, ErrAccessDenied) && s.token != nil:
+		return badInput(fmt.Errorf("%w: signed in as %s; give it the Storage Blob Data Contributor role on the container (or its account)", err, s.Identity()))
 	case errors.Is(err, ErrAccessDenied):
 		return badInput(err)
 	}
@@ -291,6 +322,9 @@ func (s *azureStore) wrapErr(op, key string, err error) error {
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
+	case errors.As(err, new(*azureTokenError)):
+		// No identity got a token: another attempt asks the same ones.
+		e.kind = ErrAccessDenied
 	case bloberror.HasCode(err, azureNotFoundCodes...) || status == http.StatusNotFound:
 		e.kind = ErrNotExist
 	case bloberror.HasCode(err, azureDeniedCodes...) || status == http.StatusForbidden || status == http.StatusUnauthorized:

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,37 @@ type azureAccount struct {
 	name     string
 	key      string // shared key; empty when sas is used
 	sas      string // SAS query without "?"; empty when key is used
+	// credential is the Entra ID credential kind (Azure* constants) when
+	// neither key nor sas is set; clientID picks a user-assigned identity.
+	credential string
+	clientID   string
+	envErr     error // the environment's keys contradict the URL
+}
+
+// identity says how the account signs in, for logs and reports: never the
+// key or SAS itself.
+func (a azureAccount) identity() string {
+	switch {
+	case a.key != "":
+		return "shared key of account " + a.name
+	case a.sas != "":
+		return "SAS token"
+	}
+	return "Microsoft Entra ID " + a.credential
+}
+
+// takeIdentityParams removes identity= and client-id= from q.
+func (a *azureAccount) takeIdentityParams(q url.Values) error {
+	a.credential, a.clientID = q.Get(azureCredentialParam), q.Get(azureClientIDParam)
+	q.Del(azureCredentialParam)
+	q.Del(azureClientIDParam)
+	if a.credential != "" && !slices.Contains(azureCredentialKinds, a.credential) {
+		return fmt.Errorf("identity=%s: not an identity kind (want one of %s)", a.credential, strings.Join(azureCredentialKinds, ", "))
+	}
+	if a.clientID != "" && a.credential == "" {
+		a.credential = AzureManagedIdentity
+	}
+	return nil
 }
 
 // azureLocation splits an Azure store URL into account, container and path.
@@ -24,12 +56,21 @@ type azureAccount struct {
 //	azblob://CONTAINER[/PREFIX]                         account from the environment
 //	https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX][?SAS]
 //	http://127.0.0.1:PORT/ACCOUNT/CONTAINER[/PREFIX]    emulators: account in the path
+//
+// Any of them may add ?identity=KIND[&client-id=ID] to sign in with
+// Microsoft Entra ID (azureCredentialKinds; client-id alone means a
+// user-assigned managed identity). Without a SAS, key or connection string
+// the store signs in with the default credential chain.
 func azureLocation(u *url.URL) (acct azureAccount, container, path string, err error) {
+	q := u.Query()
+	if err := acct.takeIdentityParams(q); err != nil {
+		return acct, "", "", err
+	}
 	if u.Scheme == "azblob" {
-		if u.RawQuery != "" {
-			return acct, "", "", errors.New("azblob://: query parameters are not supported; put a SAS in AZURE_STORAGE_SAS_TOKEN")
+		if len(q) > 0 {
+			return acct, "", "", errors.New("azblob://: only identity= and client-id= are accepted; put a SAS in AZURE_STORAGE_SAS_TOKEN")
 		}
-		acct, err = azureAccountFromEnv()
+		err = acct.fromEnv()
 		return acct, u.Host, u.Path, err
 	}
 	if u.User != nil {
@@ -55,60 +96,82 @@ func azureLocation(u *url.URL) (acct azureAccount, container, path string, err e
 	if len(segments) > 1 {
 		path = strings.Join(segments[1:], "/")
 	}
-	if u.RawQuery != "" {
+	if len(q) > 0 {
+		if acct.credential != "" {
+			return acct, "", "", errors.New("azure blob URL: a SAS and identity= exclude each other")
+		}
+		// The SAS as given, less the identity parameters (none here).
 		acct.sas = u.RawQuery
 		return acct, container, path, nil
 	}
-	err = acct.credentialsFromEnv()
-	return acct, container, path, err
+	if acct.credential == "" && !acct.credentialsFromEnv() {
+		acct.credential = AzureDefault
+	}
+	return acct, container, path, acct.envErr
 }
 
 func isEmulatorHost(host string) bool {
 	return host == "localhost" || net.ParseIP(host) != nil
 }
 
-// azureAccountFromEnv resolves the account of an azblob:// URL: the
-// connection string, else AZURE_STORAGE_ACCOUNT with a key or SAS token.
-func azureAccountFromEnv() (azureAccount, error) {
-	if cs := os.Getenv("AZURE_STORAGE_CONNECTION_STRING"); cs != "" {
-		return parseConnectionString(cs)
-	}
+// fromEnv resolves the account of an azblob:// URL: the connection
+// string, else AZURE_STORAGE_ACCOUNT with a key, a SAS token or, without
+// either, an Entra ID credential. An identity= in the URL wins over keys
+// in the environment.
+func (a *azureAccount) fromEnv() error {
 	name := os.Getenv("AZURE_STORAGE_ACCOUNT")
-	if name == "" {
-		return azureAccount{}, errors.New("azblob://: no account; set AZURE_STORAGE_CONNECTION_STRING, " +
-			"or AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, or use the account's https URL")
+	if cs := os.Getenv("AZURE_STORAGE_CONNECTION_STRING"); cs != "" && (a.credential == "" || name == "") {
+		fromCS, err := parseConnectionStringFor(cs, a.credential != "")
+		if err != nil {
+			return err
+		}
+		if a.credential != "" {
+			fromCS.key, fromCS.sas = "", ""
+		}
+		fromCS.credential, fromCS.clientID = a.credential, a.clientID
+		*a = fromCS
+		return nil
 	}
-	acct := azureAccount{name: name, endpoint: "https://" + name + ".blob.core.windows.net/"}
-	return acct, acct.credentialsFromEnv()
+	if name == "" {
+		return errors.New("azblob://: no account; set AZURE_STORAGE_ACCOUNT (with AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN " +
+			"or an Entra ID identity) or AZURE_STORAGE_CONNECTION_STRING, or use the account's https URL")
+	}
+	a.name, a.endpoint = name, "https://"+name+".blob.core.windows.net/"
+	if a.credential == "" && !a.credentialsFromEnv() {
+		a.credential = AzureDefault
+	}
+	return a.envErr
 }
 
-// credentialsFromEnv finds credentials for an account named by its URL:
+// credentialsFromEnv finds a key or SAS for an account named by its URL:
 // AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_KEY, or a connection string for
-// the same account.
-func (a *azureAccount) credentialsFromEnv() error {
+// the same account. It reports whether it found one; an inconsistent
+// environment is left in envErr.
+func (a *azureAccount) credentialsFromEnv() bool {
 	if sas := os.Getenv("AZURE_STORAGE_SAS_TOKEN"); sas != "" {
 		a.sas = strings.TrimPrefix(sas, "?")
-		return nil
+		return true
 	}
 	if key := os.Getenv("AZURE_STORAGE_KEY"); key != "" {
 		if env := os.Getenv("AZURE_STORAGE_ACCOUNT"); env != "" && env != a.name {
-			return fmt.Errorf("AZURE_STORAGE_ACCOUNT is %q but the URL names account %q", env, a.name)
+			a.envErr = fmt.Errorf("AZURE_STORAGE_ACCOUNT is %q but the URL names account %q", env, a.name)
+			return true
 		}
 		a.key = key
-		return nil
+		return true
 	}
 	if cs := os.Getenv("AZURE_STORAGE_CONNECTION_STRING"); cs != "" {
 		fromCS, err := parseConnectionString(cs)
 		if err != nil {
-			return err
+			a.envErr = err
+			return true
 		}
 		if fromCS.name == a.name {
 			a.key, a.sas = fromCS.key, fromCS.sas
-			return nil
+			return true
 		}
 	}
-	return fmt.Errorf("no credentials for account %q; add a SAS to the URL or set AZURE_STORAGE_SAS_TOKEN, "+
-		"AZURE_STORAGE_KEY or AZURE_STORAGE_CONNECTION_STRING", a.name)
+	return false
 }
 
 // Azurite's fixed development account, for UseDevelopmentStorage=true. The
@@ -122,6 +185,13 @@ const (
 // parseConnectionString reads an Azure Storage connection string. Errors
 // name the missing field, never a value: the string holds the key.
 func parseConnectionString(cs string) (azureAccount, error) {
+	return parseConnectionStringFor(cs, false)
+}
+
+// parseConnectionStringFor reads a connection string; with identity the
+// string only locates the account (an Entra ID token signs in), so it may
+// lack a key and SAS.
+func parseConnectionStringFor(cs string, identity bool) (azureAccount, error) {
 	fields := map[string]string{}
 	for part := range strings.SplitSeq(strings.TrimSpace(cs), ";") {
 		if part == "" {
@@ -156,7 +226,7 @@ func parseConnectionString(cs string) (azureAccount, error) {
 	if acct.key != "" && acct.name == "" {
 		return azureAccount{}, errors.New("AZURE_STORAGE_CONNECTION_STRING: AccountKey needs AccountName")
 	}
-	if acct.key == "" && acct.sas == "" {
+	if acct.key == "" && acct.sas == "" && !identity {
 		return azureAccount{}, errors.New("AZURE_STORAGE_CONNECTION_STRING: needs AccountKey or SharedAccessSignature")
 	}
 	return acct, nil

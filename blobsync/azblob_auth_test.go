@@ -51,9 +51,52 @@ func TestAzureLocation(t *testing.T) {
 			container: "files",
 		},
 		{
-			name:    "account URL without credentials",
-			raw:     "https://acct.blob.core.windows.net/files",
-			wantErr: `no credentials for account "acct"`,
+			name:      "account URL without credentials: the default identity chain",
+			raw:       "https://acct.blob.core.windows.net/files",
+			want:      azureAccount{endpoint: "https://acct.blob.core.windows.net/", name: "acct", credential: AzureDefault},
+			container: "files",
+		},
+		{
+			name:      "account URL with a credential kind wins over a key",
+			raw:       "https://acct.blob.core.windows.net/files/app?identity=workload-identity",
+			env:       map[string]string{"AZURE_STORAGE_KEY": key},
+			want:      azureAccount{endpoint: "https://acct.blob.core.windows.net/", name: "acct", credential: AzureWorkloadIdentity},
+			container: "files", path: "app",
+		},
+		{
+			name:      "account URL with a client id: user-assigned managed identity",
+			raw:       "https://acct.blob.core.windows.net/files?client-id=cid",
+			want:      azureAccount{endpoint: "https://acct.blob.core.windows.net/", name: "acct", credential: AzureManagedIdentity, clientID: "cid"},
+			container: "files",
+		},
+		{
+			name:    "account URL with SAS and a credential",
+			raw:     "https://acct.blob.core.windows.net/files?sv=1&sig=x&identity=azure-cli",
+			wantErr: "exclude each other",
+		},
+		{
+			name:    "unknown credential kind",
+			raw:     "azblob://files?identity=password",
+			wantErr: "identity=password: not an identity kind",
+		},
+		{
+			name:      "azblob with account only: the default identity chain",
+			raw:       "azblob://files",
+			env:       map[string]string{"AZURE_STORAGE_ACCOUNT": "acct"},
+			want:      azureAccount{endpoint: "https://acct.blob.core.windows.net/", name: "acct", credential: AzureDefault},
+			container: "files",
+		},
+		{
+			name:      "azblob with a credential and a connection string: the string only locates the account",
+			raw:       "azblob://files?identity=service-principal",
+			env:       map[string]string{"AZURE_STORAGE_CONNECTION_STRING": "AccountName=acct;AccountKey=" + key},
+			want:      azureAccount{endpoint: "https://acct.blob.core.windows.net/", name: "acct", credential: AzureServicePrincipal},
+			container: "files",
+		},
+		{
+			name:    "azblob with another query parameter",
+			raw:     "azblob://files?sig=x",
+			wantErr: "only identity= and client-id=",
 		},
 		{
 			name:      "emulator URL",
@@ -141,5 +184,15 @@ func TestParseConnectionString(t *testing.T) {
 				t.Fatalf("parseConnectionString = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestAzureIdentityNeedsHTTPS(t *testing.T) {
+	for _, k := range []string{"AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN"} {
+		t.Setenv(k, "")
+	}
+	_, err := Open(t.Context(), "http://127.0.0.1:1/devstoreaccount1/files", Options{})
+	if err == nil || !strings.Contains(err.Error(), "only sent over HTTPS") {
+		t.Fatalf("got %v, want the HTTPS requirement named", err)
 	}
 }

@@ -44,7 +44,7 @@ func TestOpenRejectsBadURLs(t *testing.T) {
 		{"file on a remote host", "file://server/share", "remote host"},
 		{"https but not a blob endpoint", "https://example.com/c?sig=" + secret, "not an Azure Blob endpoint"},
 		{"emulator URL without container", "http://127.0.0.1:10000/devstoreaccount1", "ACCOUNT/CONTAINER"},
-		{"azblob with a query", "azblob://c?sig=" + secret, "not supported"},
+		{"azblob with a query", "azblob://c?sig=" + secret, "only identity= and client-id= are accepted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,21 +49,29 @@ type s3Store struct {
 	name      string // String(), computed once
 	threshold int64  // s3MultipartThreshold when opened
 	partSize  int64  // s3PartSize when opened
-	closed    closeFlag
+	region    string // the region requests are signed for
+	// regionFound: region came from the bucket, not from the configuration.
+	regionFound bool
+	sse         s3Encryption
+	identity    string // where the credentials came from; no secret
+	closed      closeFlag
 }
 
-// openS3Store opens s3://BUCKET[/PREFIX][?region=R&endpoint=URL&path-style=true].
-// Credentials and region come from the SDK's default chain (environment,
-// shared config, instance roles); the endpoint also from AWS_ENDPOINT_URL_S3
-// or AWS_ENDPOINT_URL, which the SDK reads itself.
+// openS3Store opens s3://BUCKET[/PREFIX][?region=R&endpoint=URL&path-style=true&sse=MODE&sse-kms-key-id=KEY].
+// Credentials come from the SDK's default chain (environment, shared config
+// and profiles, web identity / IRSA, container and instance roles); the
+// region from ?region=, the environment or the profile, else from the
+// bucket itself; the endpoint also from AWS_ENDPOINT_URL_S3 or
+// AWS_ENDPOINT_URL, which the SDK reads itself.
 func openS3Store(ctx context.Context, u *url.URL, opts Options) (Store, error) {
 	if u.Host == "" {
 		return nil, badInput(errors.New("s3 store: missing bucket; use s3://BUCKET[/PREFIX]"))
 	}
 	q := u.Query()
+	known := []string{"region", "endpoint", "path-style", "sse", "sse-kms-key-id"}
 	for k := range q {
-		if k != "region" && k != "endpoint" && k != "path-style" {
-			return nil, badInput(fmt.Errorf("s3://%s: unknown query parameter %q (known: region, endpoint, path-style)", u.Host, k))
+		if !slices.Contains(known, k) {
+			return nil, badInput(fmt.Errorf("s3://%s: unknown query parameter %q (known: %s)", u.Host, k, strings.Join(known, ", ")))
 		}
 	}
 	pathStyle := false
@@ -72,6 +81,10 @@ func openS3Store(ctx context.Context, u *url.URL, opts Options) (Store, error) {
 			return nil, badInput(fmt.Errorf("s3://%s: path-style=%q is not a boolean", u.Host, v))
 		}
 		pathStyle = b
+	}
+	sse, err := parseEncryption(q)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("s3://%s: %w", u.Host, err))
 	}
 
 	var loadOpts []func(*config.LoadOptions) error
@@ -84,59 +97,94 @@ func openS3Store(ctx context.Context, u *url.URL, opts Options) (Store, error) {
 	}
 	// Ask for credentials now: without any, the SDK would only say so deep
 	// inside the first request's error.
+	identity := "anonymous"
 	if cfg.Credentials != nil {
-		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		creds, err := cfg.Credentials.Retrieve(ctx)
+		if err != nil {
 			return nil, badInput(&opError{store: "s3://" + u.Host, op: "open", kind: ErrAccessDenied,
-				detail: "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or use an instance role",
-				cause:  err})
+				detail: "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, " +
+					"a web identity (AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE), or use a container or instance role",
+				cause: err})
 		}
+		identity = awsIdentity(creds)
 	}
 	transport := newHTTPTransport()
 	endpoint := q.Get("endpoint")
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-		// S3-compatible servers (MinIO, Ceph, ...) seldom resolve
-		// bucket subdomains, so a custom endpoint implies path style.
-		o.UsePathStyle = pathStyle || o.BaseEndpoint != nil
-		if o.Region == "" && o.BaseEndpoint != nil {
-			o.Region = "us-east-1"
-		}
-		// Integrity comes from Content-MD5, which every S3-compatible
-		// server checks; the SDK's default CRC trailers are not supported
-		// everywhere and would conflict with it.
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-		// Retries belong to WithRetry, not to each SDK call.
-		o.Retryer = aws.NopRetryer{}
-		o.HTTPClient = &http.Client{
-			Transport: transport,
-			// S3 answers a wrong region with a redirect; report it.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	})
+	newClient := func(region string) *s3.Client {
+		return s3.NewFromConfig(cfg, func(o *s3.Options) {
+			if endpoint != "" {
+				o.BaseEndpoint = aws.String(endpoint)
+			}
+			// S3-compatible servers (MinIO, Ceph, ...) seldom resolve
+			// bucket subdomains, so a custom endpoint implies path style.
+			o.UsePathStyle = pathStyle || o.BaseEndpoint != nil
+			o.Region = region
+			// Integrity comes from Content-MD5, which every S3-compatible
+			// server checks; the SDK's default CRC trailers are not supported
+			// everywhere and would conflict with it.
+			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+			// Retries belong to WithRetry, not to each SDK call.
+			o.Retryer = aws.NopRetryer{}
+			o.HTTPClient = &http.Client{
+				Transport: transport,
+				// S3 answers a wrong region with a redirect; report it.
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			}
+		})
+	}
 
 	s := &s3Store{
-		client:    client,
 		transport: transport,
 		bucket:    u.Host,
 		prefix:    folderPrefix(u.Path),
 		threshold: s3MultipartThreshold,
 		partSize:  s3PartSize,
+		region:    cfg.Region,
+		sse:       sse,
+		identity:  identity,
 	}
 	s.name = strings.TrimSuffix("s3://"+s.bucket+"/"+s.prefix, "/")
-	if ep := client.Options().BaseEndpoint; ep != nil {
+	custom := endpoint != "" || newClient("").Options().BaseEndpoint != nil
+	if ep := newClient("").Options().BaseEndpoint; ep != nil {
 		s.name += " at " + endpointHost(*ep)
 	}
-	if client.Options().Region == "" {
-		return nil, badInput(fmt.Errorf("%s: no AWS region; set AWS_REGION or add ?region=", s))
+	if s.region == "" {
+		// Any region signs the question; the answer names the bucket's.
+		region, err := bucketRegion(ctx, newClient("us-east-1"), s.bucket)
+		if err != nil {
+			transport.CloseIdleConnections()
+			return nil, s.wrapErr("find the bucket's region", "", err)
+		}
+		switch {
+		case region != "":
+			s.region, s.regionFound = region, true
+		case custom:
+			s.region = "us-east-1" // what S3-compatible servers assume
+		default:
+			transport.CloseIdleConnections()
+			return nil, badInput(fmt.Errorf("%s: no AWS region configured and S3 did not name the bucket's (does it exist?); set AWS_REGION or add ?region=", s))
+		}
 	}
+	s.client = newClient(s.region)
 	if err := s.checkBucket(ctx, opts.Create); err != nil {
 		transport.CloseIdleConnections()
 		return nil, err
 	}
 	return s, nil
+}
+
+// Identity says where the AWS credentials came from, the region and how it
+// was chosen, and the encryption asked for.
+func (s *s3Store) Identity() string {
+	id := s.identity + ", region " + s.region
+	if s.regionFound {
+		id += " (the bucket's, found)"
+	}
+	if e := s.sse.String(); e != "" {
+		id += ", " + e
+	}
+	return id
 }
 
 // endpointHost is scheme://host of an endpoint URL, without any user info.
@@ -158,6 +206,9 @@ func (s *s3Store) checkBucket(ctx context.Context, create bool) error {
 	})
 	if err == nil {
 		return nil
+	}
+	if actual := regionInError(err); actual != "" && actual != s.region {
+		return errWrongRegion(s, actual)
 	}
 	err = s.wrapErr("open", "", err)
 	switch {
@@ -241,14 +292,16 @@ func (s *s3Store) Put(ctx context.Context, key string, p Payload) (ObjectInfo, e
 		}
 		return sent, nil
 	}
-	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+	in := &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(s.prefix + key),
 		Body:          io.NewSectionReader(p, 0, p.Size()),
 		ContentLength: aws.Int64(p.Size()),
 		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(sum)),
 		Metadata:      map[string]string{s3MD5Meta: hex.EncodeToString(sum)},
-	})
+	}
+	s.sse.applyPut(in)
+	out, err := s.client.PutObject(ctx, in)
 	if err != nil {
 		return ObjectInfo{}, s.wrapErr("put", key, err)
 	}
@@ -261,11 +314,13 @@ func (s *s3Store) Put(ctx context.Context, key string, p Payload) (ObjectInfo, e
 // blob's MD5 goes into the metadata because the final ETag is not an MD5.
 // A failed upload is aborted so no orphaned parts keep costing storage.
 func (s *s3Store) putMultipart(ctx context.Context, key string, p Payload, sum []byte) error {
-	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+	in := &s3.CreateMultipartUploadInput{
 		Bucket:   aws.String(s.bucket),
 		Key:      aws.String(s.prefix + key),
 		Metadata: map[string]string{s3MD5Meta: hex.EncodeToString(sum)},
-	})
+	}
+	s.sse.applyMultipart(in)
+	created, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return s.wrapErr("put", key, err)
 	}

@@ -138,6 +138,61 @@ func sqlServerAzurePlan() Plan {
 	}
 }
 
+// azureWorkloadIdentityPlan signs in to Azure SQL and Blob Storage with
+// one Azure workload identity: no password, key or SAS anywhere.
+func azureWorkloadIdentityPlan() Plan {
+	p := sqlServerAzurePlan()
+	p.Database = TargetFacts{
+		Kind:         DatabaseSQLServer,
+		URL:          "sqlserver://hr-sql.database.windows.net:1433?database=hrapp&fedauth=ActiveDirectoryWorkloadIdentity",
+		EnvVar:       "MXMIGRATE_DB",
+		Identity:     "Microsoft Entra ID workload identity",
+		IdentityKind: IdentityAzureWorkload,
+		IdentityID:   "6f1c2a3b-0000-4d5e-8f90-123456789abc",
+	}
+	p.Files = TargetFacts{
+		Kind:         FilesAzure,
+		URL:          "https://hrfiles.blob.core.windows.net/mendix-files?identity=workload-identity",
+		EnvVar:       "MXMIGRATE_FILES",
+		Identity:     "Microsoft Entra ID workload identity (client id 6f1c2a3b-0000-4d5e-8f90-123456789abc)",
+		IdentityKind: IdentityAzureWorkload,
+		IdentityID:   "6f1c2a3b-0000-4d5e-8f90-123456789abc",
+	}
+	p.Checks = []Check{{Name: "store writable", OK: true, Detail: "wrote, read back and removed the probe object"}}
+	return p
+}
+
+// azureManagedIdentityPlan: Azure SQL with the node's managed identity
+// (a user-assigned one), files in a folder.
+func azureManagedIdentityPlan() Plan {
+	p := sqlServerAzurePlan()
+	p.Database = TargetFacts{
+		Kind:         DatabaseSQLServer,
+		URL:          "sqlserver://9a8b7c6d-1111-2222-3333-444455556666@hr-sql.database.windows.net?database=hrapp&fedauth=ActiveDirectoryManagedIdentity",
+		EnvVar:       "MXMIGRATE_DB",
+		Identity:     "Microsoft Entra ID managed identity (client id 9a8b7c6d-1111-2222-3333-444455556666)",
+		IdentityKind: IdentityAzureManaged,
+		IdentityID:   "9a8b7c6d-1111-2222-3333-444455556666",
+	}
+	p.Files = TargetFacts{Kind: FilesLocal, URL: "file:///srv/mendix/files", EnvVar: "MXMIGRATE_FILES"}
+	p.Checks = nil
+	return p
+}
+
+// awsIRSAPlan reaches its bucket with an IAM role for the service account.
+func awsIRSAPlan() Plan {
+	p := postgresS3Plan()
+	p.Files = TargetFacts{
+		Kind:         FilesS3,
+		URL:          "s3://acme-mendix-files/app1?region=eu-west-1&sse=aws:kms&sse-kms-key-id=alias/mendix-files",
+		EnvVar:       "MXMIGRATE_FILES",
+		Identity:     "AWS web identity role arn:aws:iam::123456789012:role/mendix-migration (IAM roles for service accounts), region eu-west-1, SSE-KMS with key alias/mendix-files",
+		IdentityKind: IdentityAWSWebIdentity,
+		IdentityID:   "arn:aws:iam::123456789012:role/mendix-migration",
+	}
+	return p
+}
+
 // fixtures are the plans the golden tests render, by golden folder name.
 var fixtures = []struct {
 	name string
@@ -168,6 +223,21 @@ var fixtures = []struct {
 			WorkClaim:            "hr-work",
 			LeaderServiceAccount: "hr-app",
 		},
+	},
+	{
+		name: "azure-workload-identity",
+		plan: azureWorkloadIdentityPlan,
+		k8s:  K8sOptions{Namespace: "hr", AppName: "hr", BackupClaim: "hr-backup"},
+	},
+	{
+		name: "azure-managed-identity",
+		plan: azureManagedIdentityPlan,
+		k8s:  K8sOptions{Namespace: "hr", AppName: "hr", FilesClaim: "hr-files"},
+	},
+	{
+		name: "aws-irsa",
+		plan: awsIRSAPlan,
+		k8s:  K8sOptions{Namespace: "sales", AppName: "sales-app", JobServiceAccount: "sales-migration"},
 	},
 }
 

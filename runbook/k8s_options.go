@@ -56,6 +56,17 @@ type K8sOptions struct {
 	// (for example for cloud IAM).
 	LeaderServiceAccount string
 
+	// JobServiceAccount is the ServiceAccount the Jobs run under when a
+	// target signs in with a cloud identity (default APP-mxmigrate,
+	// generated with the identity's annotations).
+	JobServiceAccount string
+	// AzureClientID is the client id of the Azure workload identity the
+	// Jobs sign in with; default: the one the plan found.
+	AzureClientID string
+	// AWSRoleARN is the IAM role the Jobs assume through IRSA; default:
+	// the one the plan found.
+	AWSRoleARN string
+
 	// TTLAfterFinished keeps a finished Job (and its logs) this long.
 	// Default 7 days.
 	TTLAfterFinished time.Duration
@@ -115,6 +126,7 @@ func (k K8sOptions) withDefaults(toolVersion string) (K8sOptions, error) {
 		{"secret", k.SecretName}, {"backup claim", k.BackupClaim}, {"work claim", k.WorkClaim},
 		{"files claim", k.FilesClaim}, {"leader deployment", k.LeaderDeployment},
 		{"worker deployment", k.WorkerDeployment}, {"leader service account", k.LeaderServiceAccount},
+		{"job service account", k.JobServiceAccount},
 	}
 	for _, l := range labels {
 		if errs := validation.IsDNS1123Label(l[1]); len(errs) > 0 {

@@ -80,9 +80,10 @@ func TestManifestsParseBackAndFollowTheRules(t *testing.T) {
 			}
 			for _, name := range []string{"migration-job.yaml", "verify-job.yaml"} {
 				var job batchv1.Job
-				parseInto(t, files[name], &job)
+				parseInto(t, kindDocument(files[name], "Job"), &job)
 				checkJob(t, name, &job, p)
 			}
+			checkJobIdentity(t, files, p, f.k8s)
 			var leader appsv1.Deployment
 			parseInto(t, files["leader-patch.yaml"], &leader)
 			if leader.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
@@ -385,5 +386,84 @@ func TestWriteManifests(t *testing.T) {
 		if err := WriteManifests(dir, []Manifest{{Name: bad}}); err == nil {
 			t.Errorf("WriteManifests accepted the name %q", bad)
 		}
+	}
+}
+
+// kindDocument is the document of the given kind in a YAML stream.
+func kindDocument(content []byte, kind string) []byte {
+	for _, d := range documents(content) {
+		if strings.Contains(string(d), "\nkind: "+kind+"\n") {
+			return d
+		}
+	}
+	return nil
+}
+
+// checkJobIdentity: a plan whose targets sign in with a cloud identity
+// gets a ServiceAccount with the webhook's annotation, the Jobs run under
+// it (Azure: with the use label on the pod); other plans get neither.
+func checkJobIdentity(t *testing.T, files map[string][]byte, p Plan, k K8sOptions) {
+	t.Helper()
+	var azureID, awsRole string
+	for _, target := range []TargetFacts{p.Database, p.Files} {
+		switch target.IdentityKind {
+		case IdentityAzureWorkload:
+			azureID = target.IdentityID
+		case IdentityAWSWebIdentity:
+			awsRole = target.IdentityID
+		}
+	}
+	saDoc := kindDocument(files["migration-job.yaml"], "ServiceAccount")
+	if azureID == "" && awsRole == "" {
+		if saDoc != nil {
+			t.Errorf("a ServiceAccount without a cloud identity:\n%s", saDoc)
+		}
+		return
+	}
+	var sa corev1.ServiceAccount
+	parseInto(t, saDoc, &sa)
+	wantName := k.JobServiceAccount
+	if wantName == "" {
+		wantName = k.AppName + "-mxmigrate"
+	}
+	if sa.Name != wantName || sa.Namespace != k.Namespace {
+		t.Errorf("ServiceAccount %s/%s, want %s/%s", sa.Namespace, sa.Name, k.Namespace, wantName)
+	}
+	if got := sa.Annotations["azure.workload.identity/client-id"]; got != azureID {
+		t.Errorf("azure.workload.identity/client-id = %q, want %q", got, azureID)
+	}
+	if got := sa.Annotations["eks.amazonaws.com/role-arn"]; got != awsRole {
+		t.Errorf("eks.amazonaws.com/role-arn = %q, want %q", got, awsRole)
+	}
+	for _, name := range []string{"migration-job.yaml", "verify-job.yaml"} {
+		var job batchv1.Job
+		parseInto(t, kindDocument(files[name], "Job"), &job)
+		pod := job.Spec.Template
+		if pod.Spec.ServiceAccountName != wantName {
+			t.Errorf("%s: serviceAccountName %q, want %q", name, pod.Spec.ServiceAccountName, wantName)
+		}
+		if use := pod.Labels["azure.workload.identity/use"]; (use == "true") != (azureID != "") {
+			t.Errorf("%s: azure.workload.identity/use label %q with Azure client id %q", name, use, azureID)
+		}
+	}
+}
+
+func TestJobIdentityNeedsItsID(t *testing.T) {
+	p := azureWorkloadIdentityPlan()
+	p.Database.IdentityID, p.Files.IdentityID = "", ""
+	if _, err := KubernetesManifests(p, K8sOptions{AppName: "hr"}); err == nil || !strings.Contains(err.Error(), "--k8s-azure-client-id") {
+		t.Errorf("got %v, want the missing client id named", err)
+	}
+	ms, err := KubernetesManifests(p, K8sOptions{AppName: "hr", AzureClientID: "given-id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ms[0].Content), "azure.workload.identity/client-id: given-id") {
+		t.Errorf("the given client id is not in %s:\n%s", ms[0].Name, ms[0].Content)
+	}
+	p = awsIRSAPlan()
+	p.Files.IdentityID = ""
+	if _, err := KubernetesManifests(p, K8sOptions{AppName: "sales"}); err == nil || !strings.Contains(err.Error(), "--k8s-aws-role-arn") {
+		t.Errorf("got %v, want the missing role named", err)
 	}
 }

@@ -149,17 +149,24 @@ func compareModels(source, target string) string {
 // credentialEnv lists the environment variables the commands read, with
 // what goes in each; the values themselves never appear anywhere.
 func credentialEnv(p Plan) []envLine {
-	env := []envLine{{p.Database.EnvVar, "the target database URL, with its password"}}
+	dbWhat := "the target database URL, with its password"
+	if p.Database.usesIdentity() {
+		dbWhat = "the target database URL, without a password: it signs in as " + p.Database.Identity
+	}
+	env := []envLine{{p.Database.EnvVar, dbWhat}}
 	switch p.Files.Kind {
 	case FilesS3:
-		env = append(env,
-			envLine{p.Files.EnvVar, "the target bucket URL"},
-			envLine{EnvAWSAccessKeyID, "the S3 access key id"},
-			envLine{EnvAWSSecretKey, "the S3 secret access key"})
+		env = append(env, envLine{p.Files.EnvVar, "the target bucket URL"})
+		if !p.Files.usesIdentity() {
+			env = append(env,
+				envLine{EnvAWSAccessKeyID, "the S3 access key id"},
+				envLine{EnvAWSSecretKey, "the S3 secret access key"})
+		}
 	case FilesAzure:
-		env = append(env,
-			envLine{p.Files.EnvVar, "the target container URL"},
-			envLine{EnvAzureConnection, "the storage account's connection string"})
+		env = append(env, envLine{p.Files.EnvVar, "the target container URL"})
+		if !p.Files.usesIdentity() {
+			env = append(env, envLine{EnvAzureConnection, "the storage account's connection string"})
+		}
 	case FilesLocal:
 		env = append(env, envLine{p.Files.EnvVar, "the target folder URL (file:///...)"})
 	}

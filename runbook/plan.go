@@ -85,6 +85,15 @@ type TargetFacts struct {
 	Kind   string // DatabasePostgres, DatabaseSQLServer, FilesS3, FilesAzure or FilesLocal
 	URL    string // redacted by the caller (and again here)
 	EnvVar string // the environment variable that holds the real URL
+	// Identity says how the target signs in, for the reader: the login,
+	// role or cloud identity; never a secret. Empty when not known.
+	Identity string
+	// IdentityKind is one of the Identity* kinds when the target signs in
+	// without a password or key; empty when it uses secrets.
+	IdentityKind string
+	// IdentityID is the Azure client id of a workload identity or the ARN
+	// of an AWS role, when known; no secret.
+	IdentityID string
 }
 
 // Check is the outcome of one preflight check.

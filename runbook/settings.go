@@ -86,9 +86,13 @@ func databaseSettings(t TargetFacts) []Setting {
 		{Name: "DatabaseType", Value: dbType},
 		known("DatabaseHost", u.Host, "host:port of the target database"),
 		known("DatabaseName", dbName, "the target database's name"),
-		known("DatabaseUserName", u.User.Username(), "the app's database user"),
-		{Name: "DatabasePassword", FromEnv: EnvDatabasePassword},
 	}
+	if t.Kind == DatabaseSQLServer && t.usesIdentity() {
+		return append(append(settings, entraJDBCSetting(t, u.Host, dbName)), notes...)
+	}
+	settings = append(settings,
+		known("DatabaseUserName", u.User.Username(), "the app's database user"),
+		Setting{Name: "DatabasePassword", FromEnv: EnvDatabasePassword})
 	return append(settings, notes...)
 }
 
@@ -107,10 +111,16 @@ func storageSettings(p Plan) []Setting {
 		if loc.Region != "" {
 			s = append(s, Setting{Name: s3Prefix + "Region", Value: loc.Region})
 		}
-		s = append(s,
-			Setting{Name: s3Prefix + "AccessKeyId", FromEnv: EnvAWSAccessKeyID},
-			Setting{Name: s3Prefix + "SecretAccessKey", FromEnv: EnvAWSSecretKey},
-		)
+		if p.Files.usesIdentity() {
+			// No keys: a note where they would be asked for.
+			s[0].Note = "no AccessKeyId or SecretAccessKey: the app signs in with an IAM role, as the migration did (" +
+				p.Files.Identity + "); its pods need a role with the same rights on the bucket"
+		} else {
+			s = append(s,
+				Setting{Name: s3Prefix + "AccessKeyId", FromEnv: EnvAWSAccessKeyID},
+				Setting{Name: s3Prefix + "SecretAccessKey", FromEnv: EnvAWSSecretKey},
+			)
+		}
 		if prefix != "" {
 			s = append(s, Setting{Name: s3Prefix + "ResourceNamePrefix", Value: prefix, Note: prefixNeedsMendix})
 		}
@@ -122,6 +132,15 @@ func storageSettings(p Plan) []Setting {
 		account := Setting{Name: azurePrefix + "AccountName", Value: loc.Account}
 		if loc.Account == "" {
 			account = Setting{Name: azurePrefix + "AccountName", FromEnv: EnvAzureAccount, Note: "the account named in " + EnvAzureConnection}
+		}
+		if p.Files.usesIdentity() {
+			return []Setting{
+				{Name: settingStorageService, Value: "com.mendix.storage.azure", Note: "no AccountKey: the migration signed in as " +
+					p.Files.Identity + "; the app needs a Mendix version that signs in to Azure Blob Storage with an Entra ID identity, " +
+					"and that identity the Storage Blob Data Contributor role on the container"},
+				account,
+				known(azurePrefix+"Container", loc.Bucket, "the container's name"),
+			}
 		}
 		return []Setting{
 			{Name: settingStorageService, Value: "com.mendix.storage.azure"},
@@ -136,6 +155,28 @@ func storageSettings(p Plan) []Setting {
 		}
 	}
 	return nil
+}
+
+// entraJDBCSetting signs the app in to Azure SQL with Microsoft Entra ID
+// through DatabaseJdbcUrl: the Microsoft JDBC driver's authentication=
+// property (ActiveDirectoryManagedIdentity with msiClientId for a managed
+// identity; ActiveDirectoryDefault, whose chain includes workload
+// identity, otherwise). No user name or password.
+func entraJDBCSetting(t TargetFacts, host, database string) Setting {
+	if host == "" || database == "" {
+		return Setting{Name: "DatabaseJdbcUrl", Note: "not in the target URL: fill in jdbc:sqlserver://HOST:PORT;databaseName=DB;encrypt=true;authentication=ActiveDirectoryDefault"}
+	}
+	auth := "ActiveDirectoryDefault"
+	if t.IdentityKind == IdentityAzureManaged {
+		auth = "ActiveDirectoryManagedIdentity"
+		if t.IdentityID != "" {
+			auth += ";msiClientId=" + t.IdentityID
+		}
+	}
+	return Setting{Name: "DatabaseJdbcUrl",
+		Value: "jdbc:sqlserver://" + host + ";databaseName=" + database + ";encrypt=true;authentication=" + auth,
+		Note: "Microsoft Entra ID sign-in (the migration signed in as " + t.Identity + "): no DatabaseUserName or DatabasePassword; " +
+			"needs a Mendix version whose SQL Server JDBC driver supports this authentication, and the app's identity as a database user"}
 }
 
 // storageWarnings are the ways the files could land where the app will not

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -142,5 +143,34 @@ func TestLocate(t *testing.T) {
 		if got := locate(tt.in); got != tt.want {
 			t.Errorf("locate(%q) = %+v, want %+v", tt.in.URL, got, tt.want)
 		}
+	}
+}
+
+// TestIdentitySettingsAskForNoSecret: targets that sign in with a cloud
+// identity get no password or key settings, and say why in a note.
+func TestIdentitySettingsAskForNoSecret(t *testing.T) {
+	for _, plan := range []func() Plan{azureWorkloadIdentityPlan, azureManagedIdentityPlan, awsIRSAPlan} {
+		p := plan()
+		var names []string
+		for _, s := range RuntimeSettings(p) {
+			names = append(names, s.Name)
+			if (p.Database.usesIdentity() && s.Name == "DatabasePassword") ||
+				(p.Files.usesIdentity() && (strings.HasSuffix(s.Name, "AccountKey") || strings.HasSuffix(s.Name, "AccessKeyId") || strings.HasSuffix(s.Name, "SecretAccessKey"))) {
+				t.Errorf("%s: %s asks for a secret the identity replaces", p.Files.URL, s.Name)
+			}
+		}
+		if p.Database.usesIdentity() && !slices.Contains(names, "DatabaseJdbcUrl") {
+			t.Errorf("%s: no DatabaseJdbcUrl for Entra ID sign-in: %q", p.Database.URL, names)
+		}
+		for _, e := range credentialEnv(p) {
+			if e.Name == EnvAWSAccessKeyID || e.Name == EnvAWSSecretKey || e.Name == EnvAzureConnection {
+				t.Errorf("%s: the Secret still asks for %s", p.Files.URL, e.Name)
+			}
+		}
+	}
+	got := entraJDBCSetting(azureManagedIdentityPlan().Database, "hr-sql.database.windows.net", "hrapp").Value
+	want := "jdbc:sqlserver://hr-sql.database.windows.net;databaseName=hrapp;encrypt=true;authentication=ActiveDirectoryManagedIdentity;msiClientId=9a8b7c6d-1111-2222-3333-444455556666"
+	if got != want {
+		t.Errorf("JDBC URL\n got %s\nwant %s", got, want)
 	}
 }

@@ -42,6 +42,12 @@ type Report struct {
 	// not carried over to the target, or carried over changed.
 	Warnings []string `json:"warnings,omitempty"`
 
+	// How the run signed in to each target: the kind of login, role or
+	// cloud identity and its name, never a secret. Empty when the target
+	// does not say (PostgreSQL, a folder).
+	DatabaseIdentity string `json:"databaseIdentity,omitempty"`
+	FilesIdentity    string `json:"fileStoreIdentity,omitempty"`
+
 	phasesMu sync.Mutex // phases of a migration start from several goroutines
 }
 
@@ -143,6 +149,12 @@ func (r *Report) WriteText(w io.Writer) {
 			}
 			fmt.Fprintf(w, "    %-22s %8.1fs  %s\n", p.Name, p.Seconds, mark)
 		}
+	}
+	if r.DatabaseIdentity != "" {
+		fmt.Fprintf(w, "  database signed in as %s\n", r.DatabaseIdentity)
+	}
+	if r.FilesIdentity != "" {
+		fmt.Fprintf(w, "  file store signed in as %s\n", r.FilesIdentity)
 	}
 	if d := r.DB; d != nil {
 		fmt.Fprintf(w, "  database %s: %d tables, %d rows", escape.Text(r.Database), len(d.Tables), d.TotalRows())

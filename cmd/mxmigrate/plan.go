@@ -124,5 +124,8 @@ container that waits for the Job, and cutover.sh with the steps in order.`,
 	f.StringVar(&k8s.LeaderDeployment, "k8s-leader", "", "the leader Deployment (default APP)")
 	f.StringVar(&k8s.WorkerDeployment, "k8s-workers", "", "the worker Deployment, if the app has one")
 	f.StringVar(&k8s.AppImage, "k8s-app-image", "", "the new version of the app's image")
+	f.StringVar(&k8s.AzureClientID, "k8s-azure-client-id", "", "the Azure workload identity's client id for the Jobs' ServiceAccount (default: the one the plan found)")
+	f.StringVar(&k8s.AWSRoleARN, "k8s-aws-role-arn", "", "the IAM role (IRSA) for the Jobs' ServiceAccount (default: AWS_ROLE_ARN when the plan signed in with it)")
+	f.StringVar(&k8s.JobServiceAccount, "k8s-job-service-account", "", "the Jobs' ServiceAccount when they sign in with a cloud identity (default APP-mxmigrate)")
 	return cmd
 }

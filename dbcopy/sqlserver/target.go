@@ -28,8 +28,8 @@
 // not finished and creating only the objects that are missing; a complete
 // load of the same backup is not repeated.
 //
-// Limits: Azure AD sign-in is not supported (use SQL authentication);
-// Inventory needs SQL Server 2017 or later (sys.sequences.last_used_value).
+// Sign-in: a SQL login, or Microsoft Entra ID through go-mssqldb's
+// azuread package when the URL has fedauth= (see parseURL); Inventory needs SQL Server 2017 or later (sys.sequences.last_used_value).
 package sqlserver
 
 import (
@@ -40,8 +40,6 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
-
-	mssql "github.com/microsoft/go-mssqldb"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
@@ -89,11 +87,12 @@ func Open(ctx context.Context, u *url.URL, opts dbcopy.Options) (dbcopy.Target, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	connector, err := mssql.NewConnector(info.dsn)
+	connector, err := newConnector(info)
 	if err != nil {
 		// The driver's message may quote the DSN's parameters: keep it out.
 		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--db %s: not a valid SQL Server connection URL", info.description))
 	}
+	log.Info("signing in to SQL Server", "target", info.description, "identity", info.identity)
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(2*jobs(opts) + 4) // copy streams (a large table may take several), the lock, state and DDL
 	if err := db.PingContext(ctx); err != nil {
@@ -102,6 +101,9 @@ func Open(ctx context.Context, u *url.URL, opts dbcopy.Options) (dbcopy.Target, 
 	}
 	return &target{info: info, schema: schema, opts: opts, log: log, db: db}, nil
 }
+
+// Identity says who the target signs in as (SQL login or Entra ID flow).
+func (t *target) Identity() string { return t.info.identity }
 
 func (t *target) String() string {
 	return t.info.description + " schema " + t.schema

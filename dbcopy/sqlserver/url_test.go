@@ -46,7 +46,8 @@ func TestParseURL(t *testing.T) {
 		},
 		{raw: "sqlserver://sa:pw@host:1433", wantErr: "add ?database=NAME"},
 		{raw: "sqlserver:///?database=x", wantErr: "no host"},
-		{raw: "sqlserver://u:pw@h?database=x&fedauth=ActiveDirectoryDefault", wantErr: "not supported"},
+		{raw: "sqlserver://u:pw@h?database=x&fedauth=ActiveDirectoryDefault", wantErr: "takes no user"},
+		{raw: "sqlserver://h?database=x&fedauth=ActiveDirectoryInteractive", wantErr: "fedauth=ActiveDirectoryInteractive is not supported"},
 		{raw: "postgres://u:pw@h/db", wantErr: "not a sqlserver://"},
 	}
 	for _, tc := range tests {

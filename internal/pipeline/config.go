@@ -21,6 +21,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/pgserver"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/internal/ui"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
@@ -245,6 +246,9 @@ func (c *Config) openStoreCreating(ctx context.Context, create bool) (blobsync.S
 	s, err := blobsync.Open(ctx, c.Files, blobsync.Options{Create: create})
 	if err != nil {
 		return nil, err
+	}
+	if id := blobsync.IdentityOf(s); id != "" {
+		c.Log.Info("file store signed in", "store", s.String(), "identity", redact.Text(id))
 	}
 	return blobsync.WithRetry(s, blobsync.DefaultRetryPolicy), nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
 
@@ -47,6 +48,7 @@ func openDBStage(ctx context.Context, cfg *Config, runDir string, report *verify
 		return nil, err
 	}
 	report.Database = s.target.String()
+	report.DatabaseIdentity = redact.Text(dbcopy.IdentityOf(s.target))
 	s.unlock, err = s.target.Lock(ctx, cfg.WaitLock)
 	err = refusedCredentials(err)
 	end(err)

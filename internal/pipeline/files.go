@@ -11,6 +11,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/internal/escape"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/internal/ui"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/verify"
@@ -35,6 +36,7 @@ func openFilesStage(ctx context.Context, cfg *Config, report *verify.Report) (*f
 		return nil, err
 	}
 	report.Files = store.String()
+	report.FilesIdentity = redact.Text(blobsync.IdentityOf(store))
 	return &filesStage{cfg: cfg, store: store, blobs: map[string]int64{}}, nil
 }
 

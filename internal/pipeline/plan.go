@@ -146,12 +146,16 @@ func planDatabase(ctx context.Context, cfg *Config, src *dbcopy.Source) (runbook
 	}
 	defer target.Close()
 	facts.URL = target.String()
+	facts.Identity, facts.IdentityKind, facts.IdentityID = databaseIdentity(dbURL, dbcopy.IdentityOf(target))
 	unlock, err := target.Lock(ctx, 0)
 	if err != nil {
 		return facts, fail("migration lock free", err)
 	}
 	defer unlock()
 	checks := []runbook.Check{{Name: "migration lock free", OK: true, Detail: "no other migration holds the target's lock"}}
+	if facts.Identity != "" {
+		checks = append(checks, runbook.Check{Name: "database sign-in", OK: true, Detail: "signed in as " + facts.Identity})
+	}
 	pre, err := target.Preflight(ctx, src, cfg.dbOptions(cfg.WorkDir))
 	if pre != nil {
 		for _, c := range pre.Checks {
@@ -186,7 +190,12 @@ func planFiles(ctx context.Context, cfg *Config) (runbook.TargetFacts, []runbook
 	}
 	defer store.Close()
 	facts.URL = store.String()
+	facts.Identity, facts.IdentityKind, facts.IdentityID = storeIdentity(blobsync.IdentityOf(store))
 	checks := []runbook.Check{{Name: "store reachable", OK: true, Detail: store.String()}}
+	if facts.Identity != "" {
+		// The probe below proves this identity can write, read and delete.
+		checks = append(checks, runbook.Check{Name: "store sign-in", OK: true, Detail: "signed in as " + facts.Identity})
+	}
 	data := make([]byte, probeSize)
 	_, _ = rand.Read(data)
 	key := fmt.Sprintf("%s%x", probeKeyPrefix, data[:8])

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 
+	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 	"github.com/mxmigrate/mxmigrate/verify"
@@ -37,6 +39,7 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 	}
 	defer target.Close()
 	report.Database = target.String()
+	report.DatabaseIdentity = redact.Text(dbcopy.IdentityOf(target))
 
 	// With --checksums both the counts and the contents read the whole
 	// dump: keep it on disk rather than read the backup twice.
@@ -102,6 +105,7 @@ func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
 	}
 	defer store.Close()
 	report.Files = store.String()
+	report.FilesIdentity = redact.Text(blobsync.IdentityOf(store))
 	end = report.StartPhase("verify files")
 	if backup.Kind() == snapshot.KindDatabase {
 		blobs = nil // a database-only backup says nothing about the blobs

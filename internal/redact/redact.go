@@ -24,9 +24,18 @@ const Placeholder = "REDACTED"
 // "sslkey" is a path, but hiding it costs nothing.
 var sensitiveWords = []string{"pass", "pwd", "secret", "token", "sig", "key", "credential", "auth"}
 
+// notSecretNames contain a sensitive word but name how to sign in or
+// encrypt, not a secret: go-mssqldb's fedauth=ActiveDirectoryManagedIdentity,
+// an S3 store's sse-kms-key-id= (a KMS key's id or ARN, which grants
+// nothing by itself).
+var notSecretNames = []string{"fedauth", "sse-kms-key-id"}
+
 // IsSecretName reports whether a parameter of this name holds a secret.
 func IsSecretName(name string) bool {
 	name = strings.ToLower(name)
+	if slices.Contains(notSecretNames, name) {
+		return false
+	}
 	return slices.ContainsFunc(sensitiveWords, func(w string) bool { return strings.Contains(name, w) })
 }
 

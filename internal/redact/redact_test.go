@@ -48,6 +48,8 @@ func TestText(t *testing.T) {
 		{"aws config file", "aws_secret_access_key = wJalrXUtnFEMI", "aws_secret_access_key = REDACTED"},
 		{"password quoted in json", `invalid config {"user":"sa","password":"hunter\"22"}`, `invalid config {"user":"sa","password":"REDACTED"}`},
 		{"plain words untouched", "password authentication failed for user app", "password authentication failed for user app"},
+		{"the Entra ID flow is no secret", "sqlserver://cid:Sec@srv?database=app&fedauth=ActiveDirectoryServicePrincipal",
+			"sqlserver://cid:REDACTED@srv?database=app&fedauth=ActiveDirectoryServicePrincipal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -20,10 +22,21 @@ const (
 // AzuriteServer is an azurite-blob started for one test with its own
 // workspace directory.
 type AzuriteServer struct {
-	Endpoint         string // "http://127.0.0.1:PORT/devstoreaccount1", the account's blob endpoint
+	Endpoint         string // "http://127.0.0.1:PORT/devstoreaccount1" (https with OAuth), the account's blob endpoint
 	AccountName      string
 	AccountKey       string
 	ConnectionString string
+	// RootCAs trusts the server's self-signed certificate; nil over HTTP.
+	RootCAs *x509.CertPool
+}
+
+// AzuriteOptions change how Azurite is started. The zero value is plain
+// HTTP with shared-key and SAS authentication.
+type AzuriteOptions struct {
+	// OAuth serves HTTPS with a certificate made for this test and accepts
+	// bearer tokens ("--oauth basic": Azurite checks the token's lifetime,
+	// issuer and audience, not its signature).
+	OAuth bool
 }
 
 const azuriteStartAttempts = 3
@@ -34,6 +47,12 @@ const azuriteStartAttempts = 3
 // PATH; when none exists the test is skipped (or failed, see Unavailable).
 func Azurite(t testing.TB) *AzuriteServer {
 	t.Helper()
+	return AzuriteWith(t, AzuriteOptions{})
+}
+
+// AzuriteWith is Azurite with options.
+func AzuriteWith(t testing.TB, opts AzuriteOptions) *AzuriteServer {
+	t.Helper()
 	cached := filepath.Join(CacheDir(), "azurite", "node_modules", ".bin", "azurite-blob")
 	bin := findBinary("MXTEST_AZURITE", cached, "azurite-blob")
 	if bin == "" {
@@ -43,7 +62,7 @@ func Azurite(t testing.TB) *AzuriteServer {
 	}
 	var lastErr error
 	for range azuriteStartAttempts {
-		srv, err := startAzurite(t, bin)
+		srv, err := startAzurite(t, bin, opts)
 		if err == nil {
 			return srv
 		}
@@ -53,22 +72,26 @@ func Azurite(t testing.TB) *AzuriteServer {
 	return nil
 }
 
-func startAzurite(t testing.TB, bin string) (*AzuriteServer, error) {
+func startAzurite(t testing.TB, bin string, opts AzuriteOptions) (*AzuriteServer, error) {
 	t.Helper()
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	endpoint := "http://127.0.0.1:" + strconv.Itoa(port) + "/" + AzuriteAccountName
+	scheme := "http"
+	if opts.OAuth {
+		scheme = "https"
+	}
+	endpoint := scheme + "://127.0.0.1:" + strconv.Itoa(port) + "/" + AzuriteAccountName
 	srv := &AzuriteServer{
 		Endpoint:    endpoint,
 		AccountName: AzuriteAccountName,
 		AccountKey:  AzuriteAccountKey,
-		ConnectionString: "DefaultEndpointsProtocol=http;AccountName=" + AzuriteAccountName +
+		ConnectionString: "DefaultEndpointsProtocol=" + scheme + ";AccountName=" + AzuriteAccountName +
 			";AccountKey=" + AzuriteAccountKey + ";BlobEndpoint=" + endpoint + ";",
 	}
 	workspace := t.TempDir()
-	cmd := exec.Command(bin,
+	args := []string{
 		"--blobHost", "127.0.0.1",
 		"--blobPort", strconv.Itoa(port),
 		"--location", workspace,
@@ -76,7 +99,18 @@ func startAzurite(t testing.TB, bin string) (*AzuriteServer, error) {
 		"--loose",
 		"--silent",
 		"--disableTelemetry", // never call home
-	)
+	}
+	client := http.DefaultClient
+	if opts.OAuth {
+		certFile, keyFile, pool, err := SelfSignedCert(t.TempDir())
+		if err != nil {
+			return nil, err
+		}
+		srv.RootCAs = pool
+		args = append(args, "--oauth", "basic", "--cert", certFile, "--key", keyFile)
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = workspace
 	// Azurite switches to an external SQL metadata store whenever
 	// AZURITE_DB is set, even to "": drop it.
@@ -95,7 +129,7 @@ func startAzurite(t testing.TB, bin string) (*AzuriteServer, error) {
 		if err != nil {
 			return err
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,10 @@
 package testenv
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
@@ -21,7 +24,17 @@ type MinIOServer struct {
 	Endpoint  string // "http://127.0.0.1:PORT"
 	AccessKey string
 	SecretKey string
-	Region    string // "us-east-1"
+	Region    string // "us-east-1" unless MinIOOptions.Region
+	// KMSKeyID names the server's built-in KMS key when MinIOOptions.KMS
+	// is set (SSE-S3 and SSE-KMS then work); "" otherwise.
+	KMSKeyID string
+}
+
+// MinIOOptions change how MinIO is started; the zero value is what MinIO
+// starts.
+type MinIOOptions struct {
+	Region string // the server's region (MINIO_SITE_REGION); "" = us-east-1
+	KMS    bool   // a built-in KMS key, for server-side encryption
 }
 
 // minioStartAttempts bounds the retries when another process takes the
@@ -34,6 +47,12 @@ const minioStartAttempts = 3
 // Unavailable).
 func MinIO(t testing.TB) *MinIOServer {
 	t.Helper()
+	return MinIOWith(t, MinIOOptions{})
+}
+
+// MinIOWith is MinIO with options.
+func MinIOWith(t testing.TB, opts MinIOOptions) *MinIOServer {
+	t.Helper()
 	bin := findBinary("MXTEST_MINIO", filepath.Join(CacheDir(), "bin", "minio"), "minio")
 	if bin == "" {
 		Unavailable(t, "MinIO", "run `make test-deps` (or set MXTEST_MINIO to a minio binary)")
@@ -41,7 +60,7 @@ func MinIO(t testing.TB) *MinIOServer {
 	}
 	var lastErr error
 	for range minioStartAttempts {
-		srv, err := startMinIO(t, bin)
+		srv, err := startMinIO(t, bin, opts)
 		if err == nil {
 			return srv
 		}
@@ -51,7 +70,7 @@ func MinIO(t testing.TB) *MinIOServer {
 	return nil
 }
 
-func startMinIO(t testing.TB, bin string) (*MinIOServer, error) {
+func startMinIO(t testing.TB, bin string, opts MinIOOptions) (*MinIOServer, error) {
 	t.Helper()
 	port, err := FreePort()
 	if err != nil {
@@ -73,7 +92,7 @@ func startMinIO(t testing.TB, bin string) (*MinIOServer, error) {
 		Endpoint:  "http://127.0.0.1:" + strconv.Itoa(port),
 		AccessKey: user,
 		SecretKey: password,
-		Region:    "us-east-1",
+		Region:    cmp.Or(opts.Region, "us-east-1"),
 	}
 	dataDir := t.TempDir()
 	cmd := exec.Command(bin, "server", "--quiet", "--anonymous",
@@ -84,6 +103,7 @@ func startMinIO(t testing.TB, bin string) (*MinIOServer, error) {
 		"MINIO_ROOT_USER="+user,
 		"MINIO_ROOT_PASSWORD="+password,
 		"MINIO_REGION="+srv.Region,
+		"MINIO_SITE_REGION="+srv.Region,
 		// Never call home: no console, no update check, no call-home.
 		"MINIO_BROWSER=off",
 		"MINIO_UPDATE=off",
@@ -93,6 +113,14 @@ func startMinIO(t testing.TB, bin string) (*MinIOServer, error) {
 		// Keep the server's own config out of the user's home.
 		"HOME="+dataDir,
 	)
+	if opts.KMS {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		srv.KMSKeyID = "mxmigrate-test-key"
+		cmd.Env = append(cmd.Env, "MINIO_KMS_SECRET_KEY="+srv.KMSKeyID+":"+base64.StdEncoding.EncodeToString(key))
+	}
 	proc, err := startProcess(t, "minio", cmd)
 	if err != nil {
 		return nil, err
