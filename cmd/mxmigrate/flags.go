@@ -13,6 +13,7 @@ import (
 func addDBFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	fs.StringVar(&c.DB, "db", "", "target database: postgres://USER@HOST:PORT/DB, sqlserver://USER@HOST:PORT?database=DB, or 'local' (a throwaway PostgreSQL under --work-dir)")
 	fs.IntVar(&c.Jobs, "jobs", 2, "tables loaded in parallel")
+	fs.StringVar(&c.Loader, "loader", "native", "PostgreSQL targets: native (no client tools needed), or pg_restore (the local pg_restore)")
 	fs.StringVar(&c.IfExists, "if-exists", "fail", "when the target schema is not empty: fail, or drop its tables, sequences and views first")
 	fs.DurationVar(&c.WaitLock, "wait-lock", 0, "how long to wait when another migration holds the target's lock (0: fail at once)")
 	fs.BoolVar(&c.AllowConnected, "allow-connected", false, "load even though other sessions are connected to the target database")
