@@ -91,6 +91,7 @@ func (n *nativeLoad) schedule(ctx context.Context, withData, withPost bool, labe
 	}
 	l := n.l
 	l.t.log.Info("restoring", "section", label, "items", len(items))
+	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s := &scheduler{n: n, ctx: ctx, cancel: cancel, locks: map[int]int{}, remaining: len(items),
@@ -126,9 +127,9 @@ func (n *nativeLoad) schedule(ctx context.Context, withData, withPost bool, labe
 	}
 	wg.Wait()
 	if s.err != nil {
-		return interrupted(ctx, s.err)
+		return interrupted(parent, s.err)
 	}
-	return ctx.Err()
+	return parent.Err()
 }
 
 func (s *scheduler) fail(err error) {
