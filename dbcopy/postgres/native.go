@@ -121,6 +121,9 @@ func dataSizes(af *pgdump.ArchiveFile, end int64) map[int]int64 {
 func (n *nativeLoad) connect(ctx context.Context, extra ...string) (*loadConn, error) {
 	cfg := n.l.t.cfg.Copy()
 	cfg.RuntimeParams["application_name"] = restoreAppName
+	// The archive's SEARCHPATH entry sets the path; an old archive without
+	// one expects the server's default, as pg_restore's sessions have.
+	delete(cfg.RuntimeParams, "search_path")
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -102,6 +103,10 @@ func TestNativeLoadIsIdenticalToPgRestore(t *testing.T) {
 		{name: "mendix-none-piped.backup", archive: "../../snapshot/pgdump/testdata/mendix-none-piped.backup", reference: "../../snapshot/pgdump/testdata/mendix-none-piped.backup"},
 		{name: "sample.tar.gz", archive: extractSampleDump(t), reference: extractSampleDump(t)},
 		{name: "every type, archive 1.16", archive: rewriteArchive(t, everyGzip, 16, nil), reference: everyGzip},
+		{name: "every type, archive 1.12 without SEARCHPATH", reference: everyGzip,
+			archive: rewriteArchive(t, everyGzip, 12, func(es []pgdump.Entry) []pgdump.Entry {
+				return slices.DeleteFunc(es, func(e pgdump.Entry) bool { return e.Desc == "SEARCHPATH" })
+			})},
 	}
 	// lz4 and zstd: pg_dump writes them from version 16, and not every
 	// build has them, so the archive is compressed anew here.
