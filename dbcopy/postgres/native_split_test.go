@@ -57,7 +57,8 @@ func TestSplitStreamCutsAtRowBoundaries(t *testing.T) {
 						return
 					}
 					part := b.String()
-					if part != "" && !strings.HasSuffix(part, "\n") && !strings.HasSuffix(tc.text, part) {
+					lastRow := tc.text[strings.LastIndexByte(tc.text, '\n')+1:]
+					if part != "" && !strings.HasSuffix(part, "\n") && (lastRow == "" || !strings.HasSuffix(part, lastRow)) {
 						t.Errorf("a reader got a part that does not end at a row boundary: %q", part[max(0, len(part)-20):])
 					}
 					if part == "" {
