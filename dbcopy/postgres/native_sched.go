@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -132,6 +133,20 @@ func (n *nativeLoad) schedule(ctx context.Context, withData, withPost bool, labe
 	return parent.Err()
 }
 
+// logTask says at debug level what a connection did and how long it took.
+func (s *scheduler) logTask(t *task, started time.Time, err error) {
+	what, e := "item", (*pgdump.Entry)(nil)
+	if t.item != nil {
+		e = t.item.pe.e
+		if t.item.split {
+			what = "split table"
+		}
+	} else {
+		what, e = "part of a split table", t.join.item.pe.e
+	}
+	s.n.l.t.log.Debug("restored", "what", what, "entry", e.String(), "took", time.Since(started).Round(time.Millisecond), "err", err)
+}
+
 func (s *scheduler) fail(err error) {
 	s.mu.Lock()
 	if s.err == nil {
@@ -154,7 +169,9 @@ func (s *scheduler) worker(extra []string) {
 		if t == nil {
 			return
 		}
+		started := time.Now()
 		err := s.run(c, t)
+		s.logTask(t, started, err)
 		if err != nil {
 			s.fail(err)
 			return
