@@ -86,7 +86,8 @@ func (b *bench) dbGroup() groupSpec {
 				cleanup: func(ctx context.Context, ok bool) { b.dropDB(ctx, db) }}, nil
 		},
 	})
-	if b.tools.pgloader != "" {
+	// BENCH_NO_PGLOADER=1 leaves out pgloader, which takes minutes.
+	if b.tools.pgloader != "" && os.Getenv("BENCH_NO_PGLOADER") == "" {
 		g.contenders = append(g.contenders, contender{
 			name:    "pgloader (PostgreSQL to PostgreSQL)",
 			command: "pgloader pgsql://…/SOURCE pgsql://…/EMPTY (from a live database restored once, untimed)",
