@@ -219,8 +219,6 @@ func blobOIDs(e *pgdump.Entry) ([]uint32, error) {
 	return oids, nil
 }
 
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
 // qualifiedName is the entry's object as a quoted, schema-qualified name.
 func qualifiedName(e *pgdump.Entry) string {
 	if e.Namespace == "" {
