@@ -55,7 +55,7 @@
 //     connections read at once; an idle connection joins the biggest split
 //     table rather than start a small one, so that table's indexes can
 //     start sooner. A table is split when it holds at least 4 MiB of
-//     compressed data and more than its share (1/Jobs) of all table data:
+//     compressed data and at least its share (1/Jobs) of all table data:
 //     a table that is not on the load's critical path keeps the speed-up
 //     below. Memory stays flat: a split table has at most 2*Jobs+3 chunk
 //     buffers; a row longer than a chunk spans chunks that one reader
