@@ -85,6 +85,10 @@ type SourceObject struct {
 type Options struct {
 	// Jobs is how many tables are loaded at once (default 2).
 	Jobs int
+	// Loader chooses how a PostgreSQL target is restored: "native" (the
+	// default: the archive is executed over the wire, no client binary
+	// needed) or "pg_restore" (the local pg_restore).
+	Loader string
 	// IfExists says what to do with a non-empty target schema: "fail"
 	// (default) or "drop".
 	IfExists string

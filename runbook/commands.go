@@ -136,6 +136,9 @@ func loadOptions(p Plan) command {
 	if o.WaitLock > 0 {
 		c = append(c, option(cliflag.WaitLock, lit(o.WaitLock.String()))...)
 	}
+	if o.Loader != "" && o.Loader != cliflag.DefaultLoader {
+		c = append(c, option(cliflag.Loader, lit(o.Loader))...)
+	}
 	if o.TypeMapFile != "" {
 		c = append(c, option(cliflag.TypeMap, lit(o.TypeMapFile))...)
 	}

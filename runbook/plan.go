@@ -134,8 +134,10 @@ type Options struct {
 
 	// The other database and store options plan was given; the commands
 	// carry each of them (a zero value is mxmigrate's default).
-	Schema         string
-	TypeMapFile    string
+	Schema      string
+	TypeMapFile string
+	// Loader is the PostgreSQL loader (--loader), "" for the default.
+	Loader         string
 	IfExists       string
 	AllowConnected bool
 	WaitLock       time.Duration

@@ -29,6 +29,12 @@ type sizePreset struct {
 	BlobMax    int64  `json:"blobMax"`
 	GzipLevel  int    `json:"gzipLevel"`
 	Seed       uint64 `json:"seed"`
+	// Shrink divides the rows from one generated table to the next
+	// (0 means 2, halving).
+	Shrink int64 `json:"shrink,omitempty"`
+	// DBSpeedup is how much faster than a bare pg_restore -j 2 `mxmigrate
+	// db` must be on this backup (0: no claim).
+	DBSpeedup float64 `json:"dbSpeedup,omitempty"`
 }
 
 // presets: "small" to check the harness in seconds, "1g" for the figures.
@@ -39,7 +45,12 @@ type sizePreset struct {
 // leaves 2% empty: 20,000 blobs of median 31 kB are ~1 GB.
 var presets = map[string]sizePreset{
 	"small": {Name: "small", Orders: 2000, Tables: 8, LargestRows: 20000, Blobs: 400, BlobMedian: 4096, BlobMax: 1 << 20, GzipLevel: 1, Seed: 1},
-	"1g":    {Name: "1g", Orders: 20000, Tables: 30, LargestRows: 3_400_000, Blobs: 20000, BlobMedian: 31_000, BlobMax: 32 << 20, GzipLevel: 1, Seed: 1},
+	"1g":    {Name: "1g", Orders: 20000, Tables: 30, LargestRows: 3_400_000, Blobs: 20000, BlobMedian: 31_000, BlobMax: 32 << 20, GzipLevel: 1, Seed: 1, DBSpeedup: 1.25},
+	// skew80: ~1 GB of table data whose largest table holds ~80% of the
+	// rows (each next table a fifth of the one before), the shape of an
+	// app with one big audit or log table; few blobs, since it is about
+	// the database.
+	"skew80": {Name: "skew80", Orders: 20000, Tables: 12, LargestRows: 5_400_000, Shrink: 5, Blobs: 500, BlobMedian: 31_000, BlobMax: 32 << 20, GzipLevel: 1, Seed: 1, DBSpeedup: 1.5},
 }
 
 func presetNamed(name string) (sizePreset, error) {
@@ -58,8 +69,12 @@ func presetNamed(name string) (sizePreset, error) {
 // fileName keys the cached backup by every parameter, so that a changed
 // preset never reuses a stale backup.
 func (p sizePreset) fileName() string {
-	return fmt.Sprintf("mendix-%s-o%d-t%d-r%d-b%d-m%d-x%d-z%d-s%d.tar.gz",
-		p.Name, p.Orders, p.Tables, p.LargestRows, p.Blobs, p.BlobMedian, p.BlobMax, p.GzipLevel, p.Seed)
+	shrink := ""
+	if p.Shrink != 0 && p.Shrink != 2 {
+		shrink = fmt.Sprintf("-k%d", p.Shrink)
+	}
+	return fmt.Sprintf("mendix-%s-o%d-t%d-r%d-b%d-m%d-x%d-z%d-s%d%s.tar.gz",
+		p.Name, p.Orders, p.Tables, p.LargestRows, p.Blobs, p.BlobMedian, p.BlobMax, p.GzipLevel, p.Seed, shrink)
 }
 
 // datasetFacts describes a generated backup; it is stored beside it so
@@ -100,7 +115,7 @@ func ensureDataset(ctx context.Context, log *slog.Logger, dataDir string, p size
 	log.Info("generating benchmark backup with samplegen (minutes for 1g)", "file", path, "preset", p)
 	started := time.Now()
 	res, err := samplegen.Generate(ctx, samplegen.Options{
-		Out: path, Rows: p.Orders, BenchTables: p.Tables, BenchRows: p.LargestRows,
+		Out: path, Rows: p.Orders, BenchTables: p.Tables, BenchRows: p.LargestRows, BenchShrink: p.Shrink,
 		Blobs: p.Blobs, BlobMedian: p.BlobMedian, BlobMax: p.BlobMax,
 		GzipLevel: p.GzipLevel, Seed: p.Seed, Log: log,
 	})

@@ -160,6 +160,8 @@ func nonDefault(t *testing.T, f *pflag.Flag) string {
 	switch f.Name {
 	case cliflag.IfExists:
 		return "drop"
+	case cliflag.Loader:
+		return "pg_restore"
 	}
 	switch f.Value.Type() {
 	case "bool":

@@ -49,8 +49,9 @@ func transferCommand(g *globals, use, short, long string, groups flagGroups, run
 
 func newDBCommand(g *globals) *cobra.Command {
 	return transferCommand(g, "db BACKUP --db URL", "Move the backup's database into a PostgreSQL or SQL Server target, then verify it",
-		`Restores the dump straight into a PostgreSQL target with pg_restore, or bulk-copies it from the
-dump straight into SQL Server / Azure SQL (no PostgreSQL needed). Before writing it checks that the target is reachable,
+		`Restores the dump straight into a PostgreSQL target (natively, without client tools; or with
+--loader pg_restore), or bulk-copies it from the dump straight into SQL Server / Azure SQL (no
+PostgreSQL needed). Before writing it checks that the target is reachable,
 empty (or --if-exists drop) and that no app is connected; it holds a lock on the target for the
 whole run, so parallel runs cannot both write. An interrupted run resumes when started again.
 Every table's row count, sequence, index and constraint is checked against the dump at the end.`,

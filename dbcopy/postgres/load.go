@@ -30,6 +30,9 @@ type loader struct {
 	src     *dbcopy.Source
 	opts    dbcopy.Options
 	workDir string
+	// native is set when the native loader restores, instead of
+	// pg_restore.
+	native *nativeLoad
 }
 
 // Load restores src into the target, continuing an interrupted load of the
@@ -51,6 +54,9 @@ func (t *Target) loadUntil(ctx context.Context, src *dbcopy.Source, opts dbcopy.
 	if opts.Jobs <= 0 {
 		opts.Jobs = t.opts.Jobs
 	}
+	if opts.Loader == "" {
+		opts.Loader = t.opts.Loader
+	}
 	if opts.Log != nil {
 		t.log = opts.Log
 	}
@@ -65,9 +71,11 @@ func (t *Target) loadUntil(ctx context.Context, src *dbcopy.Source, opts dbcopy.
 		t.log.Info("this backup is already loaded: nothing to do", "target", t.String())
 		return nil
 	}
-	tool, err := findRestore()
-	if err != nil {
-		return err
+	var tool restoreTool
+	if opts.Loader == LoaderPgRestore {
+		if tool, err = findRestore(); err != nil {
+			return err
+		}
 	}
 	conn, err := t.connect(ctx)
 	if err != nil {
@@ -81,6 +89,12 @@ func (t *Target) loadUntil(ctx context.Context, src *dbcopy.Source, opts dbcopy.
 	defer os.RemoveAll(workDir)
 
 	l := &loader{t: t, conn: conn, tool: tool, child: newChildConn(t.url), src: src, opts: opts, workDir: workDir}
+	if opts.Loader != LoaderPgRestore {
+		if l.native, err = newNativeLoad(ctx, l); err != nil {
+			return interrupted(ctx, err)
+		}
+		defer l.native.close()
+	}
 	return interrupted(ctx, l.run(ctx, until))
 }
 
@@ -108,7 +122,12 @@ func (l *loader) run(ctx context.Context, until string) error {
 		}
 		t0 := time.Now()
 		next := nextPhase[phase]
-		if fused && phase == phaseData {
+		if l.native != nil {
+			var err error
+			if next, err = l.native.runPhase(ctx, phase, until); err != nil {
+				return err
+			}
+		} else if fused && phase == phaseData {
 			if err := l.dataAndPostData(ctx); err != nil {
 				return err
 			}
@@ -147,6 +166,25 @@ func (l *loader) startingPhase(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return phasePreData, nil
+}
+
+// runPhase runs one phase natively and says which phase comes next. From
+// data it runs data and post-data together (unless the caller stops
+// before post-data): each table's indexes and constraints are built as
+// soon as its data is in, while other tables still load.
+func (n *nativeLoad) runPhase(ctx context.Context, phase, until string) (next string, err error) {
+	switch phase {
+	case phasePreData:
+		return phaseData, n.preData(ctx)
+	case phaseData:
+		if until == phasePostData {
+			return phasePostData, n.schedule(ctx, true, false, phaseData)
+		}
+		return phaseDone, n.schedule(ctx, true, true, "data and post-data")
+	case phasePostData:
+		return phaseDone, n.schedule(ctx, false, true, phasePostData)
+	}
+	return "", fmt.Errorf("unknown phase %q", phase)
 }
 
 func (l *loader) runPhase(ctx context.Context, phase string) error {

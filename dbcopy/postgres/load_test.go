@@ -38,8 +38,12 @@ func (p *recordingProgress) Add(n int64) {
 }
 
 func TestCleanLoadCopiesEveryValue(t *testing.T) {
-	for _, jobs := range []int{1, 3} {
-		t.Run(map[int]string{1: "serial", 3: "parallel"}[jobs], func(t *testing.T) {
+	for _, tc := range []struct {
+		loader string
+		jobs   int
+	}{{LoaderNative, 1}, {LoaderNative, 3}, {LoaderPgRestore, 1}, {LoaderPgRestore, 3}} {
+		loader, jobs := tc.loader, tc.jobs
+		t.Run(loader+"/"+map[int]string{1: "serial", 3: "parallel"}[jobs], func(t *testing.T) {
 			f := sourceFixture(t)
 			ctx := testCtx(t)
 			// A password the server does not need (trust) but that must
@@ -48,7 +52,7 @@ func TestCleanLoadCopiesEveryValue(t *testing.T) {
 			u.User = url.UserPassword(u.User.Username(), "s3cret-pw-123")
 			logs := &logBuffer{}
 			progress := &recordingProgress{totals: map[string]int64{}, done: map[string]int64{}}
-			opts := dbcopy.Options{Jobs: jobs, Log: newLogger(logs), Progress: progress}
+			opts := dbcopy.Options{Jobs: jobs, Loader: loader, Log: newLogger(logs), Progress: progress}
 			tg := openTarget(t, u.String(), opts)
 
 			res, err := migrate(ctx, tg, f.src, opts, 0)
@@ -70,7 +74,7 @@ func TestCleanLoadCopiesEveryValue(t *testing.T) {
 					t.Errorf("progress of %s: %d of %d", phase, progress.done[phase], progress.totals[phase])
 				}
 			}
-			if !strings.Contains(logs.String(), "finished item") && jobs > 1 {
+			if !strings.Contains(logs.String(), "finished item") && jobs > 1 && loader == LoaderPgRestore {
 				t.Errorf("pg_restore's verbose output did not reach the debug log")
 			}
 			if strings.Contains(logs.String(), "s3cret-pw-123") || strings.Contains(tg.String(), "s3cret-pw-123") {
@@ -138,9 +142,15 @@ func TestRestoreTooOldIsBadInput(t *testing.T) {
 	src.ArchiveVersion = "1.16"
 	ctx := testCtx(t)
 	target := newDatabase(t)
-	tg := openTarget(t, target, dbcopy.Options{})
+	opts := dbcopy.Options{Loader: LoaderPgRestore}
+	tg := openTarget(t, target, opts)
 
-	res, err := tg.Preflight(ctx, src, dbcopy.Options{})
+	// The native loader needs no pg_restore at all.
+	if res, err := tg.Preflight(ctx, src, dbcopy.Options{Loader: LoaderNative}); err != nil || findCheck(res, checkRestoreTool) != nil {
+		t.Fatalf("native Preflight = %+v, %v; want no pg_restore check", res, err)
+	}
+
+	res, err := tg.Preflight(ctx, src, opts)
 	if exitcode.Of(err) != exitcode.BadInput {
 		t.Fatalf("Preflight = %v (code %d), want bad input", err, exitcode.Of(err))
 	}
@@ -157,7 +167,7 @@ func TestRestoreTooOldIsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	if err := tg.Load(ctx, src, dbcopy.Options{}); exitcode.Of(err) != exitcode.BadInput {
+	if err := tg.Load(ctx, src, opts); exitcode.Of(err) != exitcode.BadInput {
 		t.Fatalf("Load = %v, want bad input", err)
 	}
 	if phase, _ := stateOf(t, target); phase != "" {
@@ -165,7 +175,13 @@ func TestRestoreTooOldIsBadInput(t *testing.T) {
 	}
 }
 
-func TestCancelStopsPgRestore(t *testing.T) {
+func TestCancelStopsTheLoad(t *testing.T) {
+	for _, loader := range []string{LoaderNative, LoaderPgRestore} {
+		t.Run(loader, func(t *testing.T) { testCancelStopsTheLoad(t, loader) })
+	}
+}
+
+func testCancelStopsTheLoad(t *testing.T, loader string) {
 	f := sourceFixture(t)
 	target := newDatabase(t)
 	loadUntil(t, target, phaseData)
@@ -176,18 +192,19 @@ func TestCancelStopsPgRestore(t *testing.T) {
 	// The server trusts loopback, so this password is unused: it is there
 	// to be looked for on pg_restore's command line.
 	withPassword := strings.Replace(target, "mxmigrate@", "mxmigrate:s3cret-cancel@", 1)
-	tg := openTarget(t, withPassword, dbcopy.Options{Jobs: 2})
+	opts := dbcopy.Options{Jobs: 2, Loader: loader}
+	tg := openTarget(t, withPassword, opts)
 	unlock, err := tg.Lock(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unlock()
 	done := make(chan error, 1)
-	go func() { done <- tg.Load(ctx, f.src, dbcopy.Options{Jobs: 2}) }()
+	go func() { done <- tg.Load(ctx, f.src, opts) }()
 
 	waitForBlockedRestore(t, target)
 	procs := restoreProcesses(t, target)
-	if len(procs) == 0 {
+	if len(procs) == 0 && loader == LoaderPgRestore {
 		t.Fatal("no pg_restore process found while it was blocked")
 	}
 	for pid, cmdline := range procs {
@@ -206,7 +223,7 @@ func TestCancelStopsPgRestore(t *testing.T) {
 	unlock()
 
 	// What the cancelled run left is resumed.
-	mustMigrate(t, target, dbcopy.Options{Jobs: 2})
+	mustMigrate(t, target, opts)
 	verifyLoaded(t, target)
 }
 
@@ -235,7 +252,20 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("gave up waiting for %s", what)
 }
 
-func TestPgRestoreErrorsAreQuoted(t *testing.T) {
+func TestLoadErrorsAreQuoted(t *testing.T) {
+	cases := []struct {
+		loader string
+		want   []string
+	}{
+		{LoaderNative, []string{"(CONSTRAINT public.myfirstmodule$order uq_myfirstmodule$order_order)", `relation "uq_myfirstmodule$order_order" already exists`, "the statement was: ALTER TABLE"}},
+		{LoaderPgRestore, []string{"pg_restore (post-data)", `relation "uq_myfirstmodule$order_order" already exists`, "Command was: ALTER TABLE"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.loader, func(t *testing.T) { testLoadErrorsAreQuoted(t, tc.loader, tc.want) })
+	}
+}
+
+func testLoadErrorsAreQuoted(t *testing.T, loader string, want []string) {
 	f := sourceFixture(t)
 	target := newDatabase(t)
 	// An index squatting on a constraint's name: post-data cannot add the
@@ -246,11 +276,11 @@ func TestPgRestoreErrorsAreQuoted(t *testing.T) {
 			`CREATE INDEX "uq_myfirstmodule$order_order" ON public."myfirstmodule$bulk" (payload)`)
 	})
 	withPassword := strings.Replace(target, "mxmigrate@", "mxmigrate:s3cret-err@", 1)
-	_, err := migrate(testCtx(t), openTarget(t, withPassword, dbcopy.Options{}), f.src, dbcopy.Options{}, 0)
+	opts := dbcopy.Options{Loader: loader}
+	_, err := migrate(testCtx(t), openTarget(t, withPassword, opts), f.src, opts, 0)
 	if err == nil {
 		t.Fatal("the load succeeded despite the conflict")
 	}
-	want := []string{"pg_restore (post-data)", `relation "uq_myfirstmodule$order_order" already exists`, "Command was: ALTER TABLE"}
 	if exitcode.Of(err) != exitcode.Failure || !containsAll(err.Error(), want...) {
 		t.Errorf("error %q (code %d), want one quoting %q", err, exitcode.Of(err), want)
 	}

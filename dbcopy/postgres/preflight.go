@@ -17,6 +17,7 @@ import (
 // Check names, as reports show them.
 const (
 	checkRestoreTool = "pg_restore"
+	checkLoader      = "loader"
 	checkSource      = "source"
 	checkConnect     = "connect"
 	checkVersion     = "server version"
@@ -74,12 +75,19 @@ func (t *Target) Preflight(ctx context.Context, src *dbcopy.Source, opts dbcopy.
 }
 
 func (t *Target) preflight(ctx context.Context, c *checklist, src *dbcopy.Source, opts dbcopy.Options) error {
-	if tool, err := findRestore(); err != nil {
-		c.refuse(checkRestoreTool, err)
-	} else if err := tool.checkReads(src); err != nil {
-		c.refuse(checkRestoreTool, err)
-	} else {
-		c.ok(checkRestoreTool, fmt.Sprintf("%s (version %d)", tool.path, tool.major))
+	if opts.Loader == "" {
+		opts.Loader = t.opts.Loader
+	}
+	if opts.Loader == LoaderPgRestore {
+		if tool, err := findRestore(); err != nil {
+			c.refuse(checkRestoreTool, err)
+		} else if err := tool.checkReads(src); err != nil {
+			c.refuse(checkRestoreTool, err)
+		} else {
+			c.ok(checkRestoreTool, fmt.Sprintf("%s (version %d)", tool.path, tool.major))
+		}
+	} else if opts.Loader == "" || opts.Loader == LoaderNative {
+		c.ok(checkLoader, "native: the archive is restored over the connection, no PostgreSQL client tools needed")
 	}
 	if err := t.checkSource(src, opts); err != nil {
 		c.refuse(checkSource, err)
@@ -120,6 +128,11 @@ func (t *Target) checkSource(src *dbcopy.Source, opts dbcopy.Options) error {
 	case "", "fail", "drop":
 	default:
 		return exitcode.With(exitcode.BadInput, fmt.Errorf("--if-exists %q: expected fail or drop", opts.IfExists))
+	}
+	switch opts.Loader {
+	case "", LoaderNative, LoaderPgRestore:
+	default:
+		return exitcode.With(exitcode.BadInput, fmt.Errorf("--loader %q: expected %s or %s", opts.Loader, LoaderNative, LoaderPgRestore))
 	}
 	return t.resolveSchema(src, opts.Schema)
 }

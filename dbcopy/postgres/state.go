@@ -80,6 +80,18 @@ SET fingerprint = EXCLUDED.fingerprint, phase = EXCLUDED.phase,
 	if err != nil {
 		return fmt.Errorf("record the start of the load: %w", err)
 	}
+	// The native loader's marks of complete tables belong to the load
+	// that starts over here.
+	var marks bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('mxmigrate.loaded_table') IS NOT NULL").Scan(&marks); err != nil {
+		return fmt.Errorf("look for mxmigrate.loaded_table: %w", err)
+	}
+	if marks {
+		_, err = conn.Exec(ctx, "DELETE FROM mxmigrate.loaded_table WHERE target_schema = $1", schema)
+	}
+	if err != nil {
+		return fmt.Errorf("clear mxmigrate.loaded_table: %w", err)
+	}
 	return nil
 }
 

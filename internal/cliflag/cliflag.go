@@ -23,6 +23,7 @@ const (
 
 	DB             = "db"
 	Jobs           = "jobs"
+	Loader         = "loader"
 	IfExists       = "if-exists"
 	WaitLock       = "wait-lock"
 	AllowConnected = "allow-connected"
@@ -53,6 +54,7 @@ const (
 	DefaultTransfers    = 16
 	DefaultMemoryBudget = 64 << 20 // bytes of blobs held in memory at once
 	DefaultIfExists     = "fail"
+	DefaultLoader       = "native"
 )
 
 // ReportToStdout is the --report value that writes the JSON report to

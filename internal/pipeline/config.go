@@ -42,6 +42,7 @@ type Config struct {
 	WorkDir string // temporary files, the local cluster (default .mxmigrate)
 
 	Jobs           int
+	Loader         string
 	IfExists       string
 	AllowConnected bool
 	WaitLock       time.Duration
@@ -116,12 +117,18 @@ func (c *Config) validate(targets needs) error {
 	default:
 		return exitcode.With(exitcode.BadInput, fmt.Errorf("--if-exists %q: use fail or drop", c.IfExists))
 	}
+	switch c.Loader {
+	case "", "native", "pg_restore":
+	default:
+		return exitcode.With(exitcode.BadInput, fmt.Errorf("--loader %q: use native or pg_restore", c.Loader))
+	}
 	return nil
 }
 
 func (c *Config) dbOptions(runDir string) dbcopy.Options {
 	return dbcopy.Options{
 		Jobs:           c.Jobs,
+		Loader:         c.Loader,
 		IfExists:       c.IfExists,
 		AllowConnected: c.AllowConnected,
 		Schema:         c.Schema,

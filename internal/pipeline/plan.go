@@ -227,7 +227,7 @@ func PlanOptions(cfg Config, window time.Duration) runbook.Options {
 	return runbook.Options{
 		BackupPath: cfg.Backup, WorkDir: cfg.WorkDir, Window: window,
 		Jobs: cfg.Jobs, Schema: cfg.Schema, IfExists: cfg.IfExists, AllowConnected: cfg.AllowConnected,
-		WaitLock: cfg.WaitLock, TypeMapFile: cfg.TypeMapFile, Checksums: cfg.Checksums,
+		WaitLock: cfg.WaitLock, TypeMapFile: cfg.TypeMapFile, Loader: cfg.Loader, Checksums: cfg.Checksums,
 		Transfers: cfg.Transfers, Prefix: cfg.Prefix, Suffix: cfg.Suffix, MemoryBudget: cfg.MemoryBudget,
 		Overwrite: cfg.Overwrite, Create: cfg.Create,
 	}

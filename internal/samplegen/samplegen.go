@@ -45,6 +45,9 @@ type Options struct {
 	// BenchRows rows and each next one half as many as the one before.
 	BenchTables int
 	BenchRows   int64
+	// BenchShrink is how many times fewer rows each generated table holds
+	// than the one before (default 2; 5 puts 80% of them in the first).
+	BenchShrink int64
 	// Blobs is the number of file documents with contents, of log-normally
 	// distributed size around BlobMedian bytes, at most BlobMax.
 	Blobs      int
@@ -186,7 +189,7 @@ func buildDatabase(ctx context.Context, url string, opts Options, blobs []BlobFa
 		if _, err := conn.Exec(ctx, benchTableFill(i, max(rowsInTable, 1))); err != nil {
 			return nil, 0, fmt.Errorf("fill benchmodule$entity%02d: %w", i, err)
 		}
-		rowsInTable /= 2
+		rowsInTable /= max(opts.BenchShrink, 2)
 	}
 	if err := insertFileDocuments(ctx, conn, blobs, missing); err != nil {
 		return nil, 0, err

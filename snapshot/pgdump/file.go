@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -63,23 +64,35 @@ func (f *ArchiveFile) OpenData(ctx context.Context, e *Entry) (io.ReadCloser, er
 	if e == nil {
 		return nil, fmt.Errorf("%s: OpenData needs an entry", f.path)
 	}
+	e, d, err := f.openBlock(ctx, e, "TABLE DATA", blockData)
+	if err != nil {
+		return nil, err
+	}
+	ds := &decompressors{}
+	data := newDataReader(ds, f.Header.Compression, &chunkReader{ctx: ctx, d: d, entry: e})
+	return &fileData{dataReader: data, ds: ds}, nil
+}
+
+// openBlock finds the data block of e, which must be of kind desc, checks
+// its header and returns a decoder positioned at its payload.
+func (f *ArchiveFile) openBlock(ctx context.Context, e *Entry, desc string, blockType int) (*Entry, *decoder, error) {
 	own, ok := f.Lookup(e.DumpID)
 	if !ok {
-		return nil, fmt.Errorf("%s: dump ID %d is not in this archive's TOC", f.path, e.DumpID)
+		return nil, nil, fmt.Errorf("%s: dump ID %d is not in this archive's TOC", f.path, e.DumpID)
 	}
 	e = own
-	if e.Desc != "TABLE DATA" || !e.hasData() {
-		return nil, fmt.Errorf("%s: %s has no table data to open", f.path, e)
+	if e.Desc != desc || !e.hasData() {
+		return nil, nil, fmt.Errorf("%s: %s has no %s to open", f.path, e, strings.ToLower(desc))
 	}
 	pos := e.DataOffset
 	if !e.HasDataOffset {
 		var err error
 		if pos, err = f.findBlock(ctx, e.DumpID); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.path, err)
+			return nil, nil, fmt.Errorf("%s: %w", f.path, err)
 		}
 	}
 	if pos < f.dataStart || pos >= f.size {
-		return nil, fmt.Errorf("%s: %w", f.path,
+		return nil, nil, fmt.Errorf("%s: %w", f.path,
 			malformed(pos, "%s has a data offset outside the data area (%d-%d)", e, f.dataStart, f.size))
 	}
 	d := f.decoderAt(pos)
@@ -88,15 +101,51 @@ func (f *ArchiveFile) OpenData(ctx context.Context, e *Entry) (io.ReadCloser, er
 		err = malformed(pos, "archive ends where the data of %s should be", e)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.path, err)
+		return nil, nil, fmt.Errorf("%s: %w", f.path, err)
 	}
-	if got != e || typ != blockData {
-		return nil, fmt.Errorf("%s: %w", f.path,
+	if got != e || typ != blockType {
+		return nil, nil, fmt.Errorf("%s: %w", f.path,
 			malformed(pos, "the TOC says the data of %s starts here, but found the block of %s", e, got))
 	}
-	ds := &decompressors{}
-	data := newDataReader(ds, f.Header.Compression, &chunkReader{ctx: ctx, d: d, entry: e})
-	return &fileData{dataReader: data, ds: ds}, nil
+	return e, d, nil
+}
+
+// ReadBlobs calls fn with each large object of a BLOBS entry, in archive
+// order: its OID and its decompressed contents, valid until fn returns.
+// An error from fn stops the reading and is returned as it is.
+func (f *ArchiveFile) ReadBlobs(ctx context.Context, e *Entry, fn func(oid uint32, data io.Reader) error) error {
+	if e == nil {
+		return fmt.Errorf("%s: ReadBlobs needs an entry", f.path)
+	}
+	e, d, err := f.openBlock(ctx, e, "BLOBS", blockBlobs)
+	if err != nil {
+		return err
+	}
+	var ds decompressors
+	defer ds.close()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		at := d.off
+		oid, err := d.readInt("a large object's OID")
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", f.path, e, err)
+		}
+		if oid == 0 {
+			return nil
+		}
+		if oid < 0 || oid > 1<<32-1 {
+			return fmt.Errorf("%s: %s: %w", f.path, e, malformed(at, "large object OID %d is out of range", oid))
+		}
+		data := newDataReader(&ds, f.Header.Compression, &chunkReader{ctx: ctx, d: d, entry: e})
+		if err := fn(uint32(oid), data); err != nil {
+			return err
+		}
+		if err := data.finish(); err != nil {
+			return err
+		}
+	}
 }
 
 func (f *ArchiveFile) decoderAt(pos int64) *decoder {
