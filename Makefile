@@ -5,7 +5,7 @@ WORK     := .mxmigrate
 DEMO_OUT := $(WORK)/demo
 SAMPLE   := testdata/sample.tar.gz
 # Tests start real servers; with this set a missing one fails instead of skipping.
-TEST_ENV := MXMIGRATE_REQUIRE_SERVERS=1
+TEST_ENV := MXTEST_REQUIRE_SERVERS=1
 TEST_FLAGS ?= -timeout 45m
 
 .PHONY: build demo test test-deps vet fmt fuzz sample bench bench-data clean

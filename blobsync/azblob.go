@@ -146,7 +146,7 @@ func (s *azureStore) Put(ctx context.Context, key string, p Payload) (ObjectInfo
 	}
 	sum, err := payloadMD5(p)
 	if err != nil {
-		return ObjectInfo{}, &opError{store: s.name, op: "put", key: key, detail: err.Error(), cause: err}
+		return ObjectInfo{}, &opError{store: s.name, op: "put", key: key, detail: safeText(err), cause: err}
 	}
 	sent := ObjectInfo{Key: key, Size: p.Size()}
 	blockBlob := s.client.NewBlockBlobClient(s.prefix + key)
@@ -178,7 +178,7 @@ func (s *azureStore) putBlocks(ctx context.Context, blockBlob *blockblob.Client,
 	blockSize := max(s.blockSize, (size+azureMaxBlocks-1)/azureMaxBlocks)
 	token := make([]byte, 8)
 	if _, err := rand.Read(token); err != nil {
-		return &opError{store: s.name, op: "put", key: key, detail: err.Error(), cause: err}
+		return &opError{store: s.name, op: "put", key: key, detail: safeText(err), cause: err}
 	}
 	ids := make([]string, (size+blockSize-1)/blockSize)
 	for i := range ids {

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"syscall"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
 
 // Error kinds that a Store wraps into its errors. Test with errors.Is.
@@ -88,14 +88,10 @@ func networkKind(err error) error {
 	return nil
 }
 
-// safeText is err's message without the request URL that *url.Error adds,
-// because an Azure SAS token travels in that URL's query.
+// safeText is err's message with the credentials redacted: an Azure SAS
+// token travels in the query of the request URL that *url.Error quotes.
 func safeText(err error) string {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		return urlErr.Op + ": " + urlErr.Err.Error()
-	}
-	return err.Error()
+	return redact.Text(err.Error())
 }
 
 func isOpError(err error) bool {

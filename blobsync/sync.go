@@ -14,16 +14,18 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 )
 
 // SyncOptions tune a Syncer. Zero values mean the documented defaults.
 type SyncOptions struct {
-	Transfers int // uploads in flight; default 16
+	Transfers int // uploads in flight; default cliflag.DefaultTransfers
 	// Object key = Prefix + uuid + Suffix, like the Mendix runtime's
 	// com.mendix.storage.*.ResourceNamePrefix and suffix.
 	Prefix, Suffix string
 	Overwrite      bool        // replace objects that exist with different content
-	MemoryBudget   int64       // bytes of blobs held in memory at once; default 64 MiB
+	MemoryBudget   int64       // bytes of blobs held in memory at once; default cliflag.DefaultMemoryBudget
 	SpoolDir       string      // where larger blobs wait on disk; default os.TempDir()
 	Retry          RetryPolicy // for every store call, and for put-and-verify as a whole
 	// The run-wide give-up: when store calls have failed without an answer
@@ -123,10 +125,10 @@ func NewSyncer(ctx context.Context, store Store, opts SyncOptions) *Syncer {
 		policy = opts.Retry
 	}
 	if opts.Transfers <= 0 {
-		opts.Transfers = 16
+		opts.Transfers = cliflag.DefaultTransfers
 	}
 	if opts.MemoryBudget <= 0 {
-		opts.MemoryBudget = 64 << 20
+		opts.MemoryBudget = cliflag.DefaultMemoryBudget
 	}
 	if opts.SpoolDir == "" {
 		opts.SpoolDir = os.TempDir()

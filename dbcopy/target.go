@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/internal/registry"
 )
 
@@ -117,6 +118,23 @@ type Progress interface {
 	Add(n int64)
 }
 
+// TableProgress is what a Progress may implement besides: the rows and
+// bytes of each table as they load, for a display that shows a rate and
+// time left. A target that knows them calls ReportRows; Add still counts
+// the phase's units as before.
+type TableProgress interface {
+	// TableRows reports rows more rows of table loaded, bytes long (0 if
+	// the target does not know the bytes).
+	TableRows(table string, rows, bytes int64)
+}
+
+// ReportRows tells p about rows loaded into table, if p wants to know.
+func ReportRows(p Progress, table string, rows, bytes int64) {
+	if tp, ok := p.(TableProgress); ok {
+		tp.TableRows(table, rows, bytes)
+	}
+}
+
 // Check is one preflight check's outcome.
 type Check struct {
 	Name   string `json:"name"`
@@ -211,22 +229,6 @@ func Open(ctx context.Context, rawURL string, opts Options) (Target, error) {
 	return open(ctx, u, opts)
 }
 
-// Redact returns u as text with any password replaced, for logs and
+// Redact returns u as text with its credentials replaced, for logs and
 // reports.
-func Redact(u *url.URL) string {
-	c := *u
-	if c.User != nil {
-		if _, has := c.User.Password(); has {
-			c.User = url.UserPassword(c.User.Username(), "xxxxx")
-		}
-	}
-	q := c.Query()
-	for k := range q {
-		lk := strings.ToLower(k)
-		if strings.Contains(lk, "password") || lk == "pwd" || strings.Contains(lk, "secret") || strings.Contains(lk, "token") {
-			q.Set(k, "xxxxx")
-		}
-	}
-	c.RawQuery = q.Encode()
-	return c.String()
-}
+func Redact(u *url.URL) string { return redact.URL(u.String()) }

@@ -3,6 +3,9 @@ package runbook
 import (
 	"strconv"
 	"strings"
+
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
+	"github.com/mxmigrate/mxmigrate/internal/units"
 )
 
 // arg is one command-line argument: a literal, or a reference to an
@@ -67,14 +70,19 @@ func cliEnvName(flag string) string {
 	if !ok {
 		return ""
 	}
-	return "MXMIGRATE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	return cliflag.EnvName(name)
+}
+
+// option is --name; with values, --name followed by them.
+func option(name string, values ...arg) command {
+	return append(command{lit("--" + name)}, values...)
 }
 
 // targets are the --db and --files flags, always by reference.
 func targets(p Plan) command {
-	c := command{lit("--db"), envRef(p.Database.EnvVar)}
+	c := option(cliflag.DB, envRef(p.Database.EnvVar))
 	if p.hasFiles() {
-		c = append(c, lit("--files"), envRef(p.Files.EnvVar))
+		c = append(c, option(cliflag.Files, envRef(p.Files.EnvVar))...)
 	}
 	return c
 }
@@ -84,44 +92,99 @@ func targets(p Plan) command {
 func keyLayout(p Plan) command {
 	var c command
 	if p.Options.Prefix != "" {
-		c = append(c, lit("--prefix"), lit(p.Options.Prefix))
+		c = append(c, option(cliflag.Prefix, lit(p.Options.Prefix))...)
 	}
 	if p.Options.Suffix != "" {
-		c = append(c, lit("--suffix"), lit(p.Options.Suffix))
+		c = append(c, option(cliflag.Suffix, lit(p.Options.Suffix))...)
 	}
 	return c
 }
 
-// defaultWorkDir is mxmigrate's --work-dir default.
-const defaultWorkDir = ".mxmigrate"
-
 // workDir is the global --work-dir flag, when the plan names another
 // folder than the default.
 func workDir(dir string) command {
-	if dir == "" || dir == defaultWorkDir {
+	if dir == "" || dir == cliflag.DefaultWorkDir {
 		return nil
 	}
-	return command{lit("--work-dir"), lit(dir)}
+	return option(cliflag.WorkDir, lit(dir))
+}
+
+// schema is --schema, which verify takes too.
+func schema(p Plan) command {
+	if p.Options.Schema == "" {
+		return nil
+	}
+	return option(cliflag.Schema, lit(p.Options.Schema))
+}
+
+// loadOptions are the database and store options plan was given, as
+// migrate (and plan again) take them: a runbook command must do what was
+// planned.
+func loadOptions(p Plan) command {
+	o := p.Options
+	var c command
+	if o.Jobs > 0 {
+		c = append(c, option(cliflag.Jobs, lit(strconv.Itoa(o.Jobs)))...)
+	}
+	c = append(c, schema(p)...)
+	if o.IfExists != "" && o.IfExists != cliflag.DefaultIfExists {
+		c = append(c, option(cliflag.IfExists, lit(o.IfExists))...)
+	}
+	if o.AllowConnected {
+		c = append(c, option(cliflag.AllowConnected)...)
+	}
+	if o.WaitLock > 0 {
+		c = append(c, option(cliflag.WaitLock, lit(o.WaitLock.String()))...)
+	}
+	switch o.Staging {
+	case "":
+	case "local":
+		c = append(c, option(cliflag.Staging, lit(o.Staging))...)
+	default:
+		// A URL with credentials: by reference, like --db.
+		c = append(c, option(cliflag.Staging, envRef(cliflag.EnvName(cliflag.Staging)))...)
+	}
+	if o.TypeMapFile != "" {
+		c = append(c, option(cliflag.TypeMap, lit(o.TypeMapFile))...)
+	}
+	if o.Checksums {
+		c = append(c, option(cliflag.Checksums)...)
+	}
+	if !p.hasFiles() {
+		return c
+	}
+	if o.Transfers > 0 {
+		c = append(c, option(cliflag.Transfers, lit(strconv.Itoa(o.Transfers)))...)
+	}
+	if o.MemoryBudget > 0 && o.MemoryBudget != cliflag.DefaultMemoryBudget {
+		c = append(c, option(cliflag.MemoryBudget, lit(units.ExactBytes(o.MemoryBudget)))...)
+	}
+	if o.Overwrite {
+		c = append(c, option(cliflag.Overwrite)...)
+	}
+	if o.Create {
+		c = append(c, option(cliflag.Create)...)
+	}
+	return c
 }
 
 func planCommand(p Plan, backup, work string) command {
 	c := append(command{lit("plan"), lit(backup)}, targets(p)...)
 	c = append(c, workDir(work)...)
 	if p.TargetModelVersion != "" {
-		c = append(c, lit("--model-version"), lit(p.TargetModelVersion))
+		c = append(c, option(cliflag.ModelVersion, lit(p.TargetModelVersion))...)
 	}
+	if p.Options.Window > 0 {
+		c = append(c, option(cliflag.Window, lit(p.Options.Window.String()))...)
+	}
+	c = append(c, loadOptions(p)...)
 	return append(c, keyLayout(p)...)
 }
 
 func migrateCommand(p Plan, backup, work string) command {
 	c := append(command{lit("migrate"), lit(backup)}, targets(p)...)
 	c = append(c, workDir(work)...)
-	if p.Options.Jobs > 0 {
-		c = append(c, lit("--jobs"), lit(strconv.Itoa(p.Options.Jobs)))
-	}
-	if p.Options.Transfers > 0 && p.hasFiles() {
-		c = append(c, lit("--transfers"), lit(strconv.Itoa(p.Options.Transfers)))
-	}
+	c = append(c, loadOptions(p)...)
 	return append(c, keyLayout(p)...)
 }
 
@@ -130,9 +193,10 @@ func migrateCommand(p Plan, backup, work string) command {
 func verifyCommand(p Plan, backup, work, reportPath string) command {
 	c := append(command{lit("verify"), lit(backup)}, targets(p)...)
 	c = append(c, workDir(work)...)
-	c = append(c, lit("--checksums"))
+	c = append(c, schema(p)...)
+	c = append(c, option(cliflag.Checksums)...)
 	if reportPath != "" {
-		c = append(c, lit("--report"), lit(reportPath))
+		c = append(c, option(cliflag.Report, lit(reportPath))...)
 	}
 	return append(c, keyLayout(p)...)
 }

@@ -11,7 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
 
 // Where the Job's volumes are mounted.
@@ -67,7 +69,7 @@ func migrationJob(p Plan, k K8sOptions) (*batchv1.Job, error) {
 // files are gone when it ends.
 func verifyJob(p Plan, k K8sOptions) (*batchv1.Job, error) {
 	return mxmigrateJob(p, k, k.names().VerifyJob, "verification",
-		verifyCommand(asInJob(p), jobBackupPath(p), workMount, "-"))
+		verifyCommand(asInJob(p), jobBackupPath(p), workMount, cliflag.ReportToStdout))
 }
 
 func jobBackupPath(p Plan) string { return path.Join(backupMount, p.Backup.Name) }
@@ -189,7 +191,10 @@ func jobVolumes(p Plan, k K8sOptions) ([]corev1.Volume, []corev1.VolumeMount, er
 	if p.Files.Kind == FilesLocal {
 		folder := locate(p.Files).Path
 		if k.FilesClaim == "" {
-			return nil, nil, fmt.Errorf("runbook: kubernetes: the files target is the folder %s: give the claim to mount there", folder)
+			return nil, nil, fmt.Errorf("runbook: kubernetes: the files target is the folder %s: give the claim to mount there (--k8s-files-claim)", describeFolder(folder, p.Files.URL))
+		}
+		if folder == "" {
+			return nil, nil, fmt.Errorf("runbook: kubernetes: the files target %q names no folder to mount the claim at: use file:///PATH", redact.URL(p.Files.URL))
 		}
 		volumes = append(volumes, corev1.Volume{
 			Name:         "files",
@@ -243,3 +248,12 @@ func restrictedContainer() *corev1.SecurityContext {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// describeFolder names a file:// target's folder, or the URL that should
+// have named one.
+func describeFolder(folder, rawURL string) string {
+	if folder != "" {
+		return folder
+	}
+	return fmt.Sprintf("of %q (which names no path)", redact.URL(rawURL))
+}

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"text/template"
 
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/internal/units"
 )
 
@@ -94,8 +96,8 @@ func Markdown(p Plan) ([]byte, error) {
 func newMarkdownView(p Plan) markdownView {
 	v := markdownView{
 		Plan:          p,
-		DatabaseURL:   RedactURL(p.Database.URL),
-		FilesURL:      RedactURL(p.Files.URL),
+		DatabaseURL:   redact.URL(p.Database.URL),
+		FilesURL:      redact.URL(p.Files.URL),
 		LargestTables: largestTables(p.Backup.Tables, largestTablesShown),
 		Model:         compareModels(p.Backup.ModelVersion, p.TargetModelVersion),
 		OverWindow:    p.Options.Window > 0 && p.Estimate.Total() > p.Options.Window,
@@ -111,13 +113,13 @@ func newMarkdownView(p Plan) markdownView {
 		K8s:           fileNames,
 		ReportFile:    reportFile,
 		TableCount:    int64(len(p.Backup.Tables)),
-		WorkDir:       cmp.Or(p.Options.WorkDir, defaultWorkDir),
+		WorkDir:       cmp.Or(p.Options.WorkDir, cliflag.DefaultWorkDir),
 	}
 	for _, t := range p.Backup.Tables {
 		v.TotalRows += t.Rows
 	}
 	for _, c := range p.Checks {
-		c.Name, c.Detail = RedactText(c.Name), RedactText(c.Detail)
+		c.Name, c.Detail = redact.Text(c.Name), redact.Text(c.Detail)
 		v.Checks = append(v.Checks, c)
 	}
 	return v

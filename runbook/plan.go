@@ -16,6 +16,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
 
 // Kinds of target, as the URL scheme names them.
@@ -35,9 +38,9 @@ const (
 )
 
 // Default environment variables that hold the real target URLs.
-const (
-	DefaultDatabaseEnv = "MXMIGRATE_DB"
-	DefaultFilesEnv    = "MXMIGRATE_FILES"
+var (
+	DefaultDatabaseEnv = cliflag.EnvName(cliflag.DB)
+	DefaultFilesEnv    = cliflag.EnvName(cliflag.Files)
 )
 
 // Plan is everything the documents are made from. The plan command fills
@@ -119,6 +122,21 @@ type Options struct {
 	Window time.Duration
 	// WorkDir is where mxmigrate extracts the dump; empty for its default.
 	WorkDir string
+
+	// The other database and store options plan was given; the commands
+	// carry each of them (a zero value is mxmigrate's default).
+	Schema         string
+	TypeMapFile    string
+	IfExists       string
+	AllowConnected bool
+	WaitLock       time.Duration
+	// Staging is the staging PostgreSQL of a SQL Server target: "local",
+	// or a URL, which the commands name only by its environment variable.
+	Staging      string
+	Checksums    bool
+	MemoryBudget int64
+	Overwrite    bool
+	Create       bool
 }
 
 var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -172,7 +190,7 @@ func (p Plan) hasFiles() bool { return p.Files.Kind != "" }
 // like any other URL.
 func (p Plan) backupArg() string {
 	if p.Options.BackupPath != "" {
-		return RedactText(p.Options.BackupPath)
+		return redact.Text(p.Options.BackupPath)
 	}
 	return p.Backup.Name
 }

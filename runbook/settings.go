@@ -3,6 +3,8 @@ package runbook
 import (
 	"net/url"
 	"strings"
+
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
 
 // Setting is one Mendix runtime setting the app needs once it runs on the
@@ -193,7 +195,7 @@ func locate(t TargetFacts) storeLocation {
 // parseRedacted parses a URL after redacting it, so nothing taken from it
 // can be a secret; an unparseable URL yields an empty one.
 func parseRedacted(raw string) *url.URL {
-	u, err := url.Parse(RedactURL(raw))
+	u, err := url.Parse(redact.URL(raw))
 	if err != nil {
 		return &url.URL{}
 	}

@@ -9,7 +9,7 @@ set -euo pipefail
 
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c" # RELEASE.2026-02-12
 AZURITE_VERSION="3.37.0"
-CACHE="${MXMIGRATE_CACHE:-$HOME/.cache/mxmigrate}"
+CACHE="${MXTEST_CACHE:-$HOME/.cache/mxmigrate}"
 what="${1:-all}"
 
 say() { echo "deps: $*" >&2; }

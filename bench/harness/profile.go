@@ -35,7 +35,7 @@ func chooseProfile(want string, groups []GroupResult) (name, why string) {
 }
 
 // profile runs the chosen mxmigrate command once more, untimed, with
-// MXMIGRATE_CPUPROFILE and MXMIGRATE_MEMPROFILE set, and keeps pprof's top
+// MXTEST_CPUPROFILE and MXTEST_MEMPROFILE set, and keeps pprof's top
 // functions.
 func (b *bench) profile(ctx context.Context, specs []groupSpec, name, why, resultsDir, stamp string) *ProfileResult {
 	var spec *groupSpec
@@ -66,7 +66,7 @@ func (b *bench) profile(ctx context.Context, specs []groupSpec, name, why, resul
 		}
 	}
 	b.log.Info("profiling", "command", res.Command, "cpu", res.CPUProfile, "mem", res.MemProfile)
-	b.profileEnv = []string{"MXMIGRATE_CPUPROFILE=" + res.CPUProfile, "MXMIGRATE_MEMPROFILE=" + res.MemProfile}
+	b.profileEnv = []string{"MXTEST_CPUPROFILE=" + res.CPUProfile, "MXTEST_MEMPROFILE=" + res.MemProfile}
 	s := b.runTrial(ctx, spec.contenders[0], -1, 1)
 	b.profileEnv = nil
 	if !s.OK {
@@ -76,7 +76,7 @@ func (b *bench) profile(ctx context.Context, specs []groupSpec, name, why, resul
 	res.CPUTop = b.pprofTop(ctx, res.CPUProfile)
 	res.MemTop = b.pprofTop(ctx, res.MemProfile, "-sample_index=alloc_space")
 	if res.CPUTop == "" {
-		res.Error = "mxmigrate wrote no profile: does this build read MXMIGRATE_CPUPROFILE and MXMIGRATE_MEMPROFILE?"
+		res.Error = "mxmigrate wrote no profile: does this build read MXTEST_CPUPROFILE and MXTEST_MEMPROFILE?"
 	}
 	return res
 }

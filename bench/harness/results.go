@@ -141,8 +141,9 @@ func compare(mx, baseline ContenderResult) Comparison {
 	return Comparison{Baseline: baseline.Name, Speedups: speedups, MedianSpeedup: median(speedups)}
 }
 
-// writeResults writes <stamp>-<size>.json and .md under dir, and the same
-// as latest.json and latest.md.
+// writeResults writes latest.json and latest.md under dir: the one copy
+// of the newest results (git keeps the earlier ones), which the README's
+// figures must match. The results record when they were taken.
 func writeResults(dir string, r *Results) (mdPath string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -151,17 +152,11 @@ func writeResults(dir string, r *Results) (mdPath string, err error) {
 	if err != nil {
 		return "", err
 	}
-	md := []byte(renderMarkdown(r))
-	base := filepath.Join(dir, r.Started.UTC().Format("2006-01-02-1504")+"-"+r.Size)
-	for path, body := range map[string][]byte{
-		base + ".json": append(data, '\n'), base + ".md": md,
-		filepath.Join(dir, "latest.json"): append(data, '\n'), filepath.Join(dir, "latest.md"): md,
-	} {
-		if err := os.WriteFile(path, body, 0o644); err != nil {
-			return "", err
-		}
+	mdPath = filepath.Join(dir, "latest.md")
+	if err := os.WriteFile(filepath.Join(dir, "latest.json"), append(data, '\n'), 0o644); err != nil {
+		return "", err
 	}
-	return base + ".md", nil
+	return mdPath, os.WriteFile(mdPath, []byte(renderMarkdown(r)), 0o644)
 }
 
 // renderMarkdown lays the results out for people: claims first, then one

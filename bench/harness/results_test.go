@@ -63,13 +63,20 @@ func TestWriteResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if filepath.Base(md) != "2026-11-22-0304-small.md" {
+	if filepath.Base(md) != "latest.md" {
 		t.Errorf("markdown written to %s", md)
 	}
-	for _, name := range []string{"2026-11-22-0304-small.json", "latest.md", "latest.json"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			t.Error(err)
-		}
+	// One copy: latest.* and nothing else.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "latest.json latest.md" {
+		t.Errorf("results folder holds %q, want latest.json and latest.md only", names)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "latest.json"))
 	if err != nil {

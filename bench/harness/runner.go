@@ -266,13 +266,13 @@ func (b *bench) timeStep(ctx context.Context, st step, logName string) (Measurem
 }
 
 // baseEnv is the harness's environment without the variables that would
-// point a tool elsewhere: PG*, AWS_*, RCLONE_* and MXMIGRATE_* (every
+// point a tool elsewhere: PG*, AWS_*, RCLONE_*, MXMIGRATE_* and MXTEST_* (every
 // mxmigrate flag can come from one).
 func (b *bench) baseEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "PG") || strings.HasPrefix(name, "AWS_") || strings.HasPrefix(name, "RCLONE_") || strings.HasPrefix(name, "MXMIGRATE_") {
+		if strings.HasPrefix(name, "PG") || strings.HasPrefix(name, "AWS_") || strings.HasPrefix(name, "RCLONE_") || strings.HasPrefix(name, "MXMIGRATE_") || strings.HasPrefix(name, "MXTEST_") {
 			continue
 		}
 		env = append(env, kv)

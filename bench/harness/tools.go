@@ -80,7 +80,7 @@ func findTools(ctx context.Context, log *slog.Logger, root string) (*toolset, er
 
 	t.minio = minioBinary()
 	if t.minio == "" {
-		return nil, errors.New("MinIO not found ($MXMIGRATE_MINIO, ~/.cache/mxmigrate/bin/minio or PATH): run `make test-deps` once")
+		return nil, errors.New("MinIO not found ($MXTEST_MINIO, ~/.cache/mxmigrate/bin/minio or PATH): run `make test-deps` once")
 	}
 	return t, nil
 }
@@ -139,13 +139,13 @@ func lookPath(name string) string {
 	return p
 }
 
-// minioBinary finds MinIO as the tests do: $MXMIGRATE_MINIO, the pinned
+// minioBinary finds MinIO as the tests do: $MXTEST_MINIO, the pinned
 // build of scripts/deps.sh, or PATH.
 func minioBinary() string {
-	if p := os.Getenv("MXMIGRATE_MINIO"); p != "" {
+	if p := os.Getenv("MXTEST_MINIO"); p != "" {
 		return lookPath(p)
 	}
-	cache := os.Getenv("MXMIGRATE_CACHE")
+	cache := os.Getenv("MXTEST_CACHE")
 	if cache == "" {
 		home, _ := os.UserHomeDir()
 		cache = filepath.Join(home, ".cache", "mxmigrate")

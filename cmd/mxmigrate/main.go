@@ -12,6 +12,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/internal/escape"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
 
 func main() {
@@ -38,6 +39,6 @@ func run() int {
 		code = exitcode.Interrupted
 	}
 	// The message may quote the backup: escape it.
-	fmt.Fprintf(os.Stderr, "mxmigrate: %s\n", escape.Lines(err.Error(), "  "))
+	fmt.Fprintf(os.Stderr, "mxmigrate: %s\n", escape.Lines(redact.Text(err.Error()), "  "))
 	return code
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/runbook"
 )
@@ -23,8 +24,8 @@ type planFlags struct {
 func (p *planFlags) add(fs *pflag.FlagSet) {
 	addDBFlags(fs, &p.cfg)
 	addFilesFlags(fs, &p.cfg)
-	fs.StringVar(&p.modelVersion, "model-version", "", "the model version of the app that will run on the target, checked against the backup's")
-	fs.DurationVar(&p.window, "window", 0, "the planned migration window, e.g. 2h")
+	fs.StringVar(&p.modelVersion, cliflag.ModelVersion, "", "the model version of the app that will run on the target, checked against the backup's")
+	fs.DurationVar(&p.window, cliflag.Window, 0, "the planned migration window, e.g. 2h")
 }
 
 // plan runs the dry run the flags describe.
@@ -43,8 +44,10 @@ func newPlanCommand(g *globals) *cobra.Command {
 		Short: "Dry run: run every preflight check and estimate the time, writing nothing",
 		Long: `Reads the backup, connects to the targets and runs every check migrate would run
 (reachable, permissions, empty, no other sessions, lock free, pg_restore version, collation
-collisions for SQL Server, the store writable: one probe object is written and removed), then
-says what would move and how long it should take on this machine.`,
+collisions for SQL Server, the store writable), then says what would move and how long it
+should take on this machine. It starts nothing (--db local must be running already) and
+creates no bucket, container or folder, even with --create: it says that migrate would. The one
+thing it writes: ` + pipeline.ProbeDescription,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, err := pf.plan(cmd, g, args[0])

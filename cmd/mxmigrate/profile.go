@@ -7,12 +7,12 @@ import (
 	"runtime/pprof"
 )
 
-// startProfiles writes CPU and heap profiles when MXMIGRATE_CPUPROFILE or
-// MXMIGRATE_MEMPROFILE name a file: the benchmark harness profiles the real
+// startProfiles writes CPU and heap profiles when MXTEST_CPUPROFILE or
+// MXTEST_MEMPROFILE name a file: the benchmark harness profiles the real
 // command this way, with no flag for users to trip over.
 func startProfiles() (stop func()) {
 	var cpu *os.File
-	if path := os.Getenv("MXMIGRATE_CPUPROFILE"); path != "" {
+	if path := os.Getenv("MXTEST_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
@@ -28,7 +28,7 @@ func startProfiles() (stop func()) {
 			pprof.StopCPUProfile()
 			cpu.Close()
 		}
-		if path := os.Getenv("MXMIGRATE_MEMPROFILE"); path != "" {
+		if path := os.Getenv("MXTEST_MEMPROFILE"); path != "" {
 			f, err := os.Create(path)
 			if err == nil {
 				runtime.GC()

@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +19,7 @@ import (
 	// Targets and stores register themselves by URL scheme.
 	_ "github.com/mxmigrate/mxmigrate/dbcopy/postgres"
 	_ "github.com/mxmigrate/mxmigrate/dbcopy/sqlserver"
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -41,8 +42,6 @@ type globals struct {
 	workDir   string
 	progress  string
 }
-
-const envPrefix = "MXMIGRATE_"
 
 func newRootCommand() *cobra.Command {
 	g := &globals{}
@@ -68,7 +67,7 @@ Exit codes: 0 done and verified, 1 failure, 2 bad input, 3 verification failed,
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	pf.StringVar(&g.workDir, "work-dir", ".mxmigrate", "folder for temporary files and the --db local cluster")
+	pf.StringVar(&g.workDir, cliflag.WorkDir, cliflag.DefaultWorkDir, "folder for temporary files and the --db local cluster")
 	pf.StringVar(&g.progress, "progress", "auto", "progress display: auto (bar on a terminal, log lines otherwise), bar, log, none")
 
 	root.AddCommand(
@@ -79,6 +78,7 @@ Exit codes: 0 done and verified, 1 failure, 2 bad input, 3 verification failed,
 		newVerifyCommand(g),
 		newPlanCommand(g),
 		newRunbookCommand(g),
+		newLocalCommand(g),
 	)
 	usageErrorsAreBadInput(root)
 	return root
@@ -91,7 +91,7 @@ func applyEnv(cmd *cobra.Command) error {
 		if f.Changed || err != nil {
 			return
 		}
-		name := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := cliflag.EnvName(f.Name)
 		if v, ok := os.LookupEnv(name); ok {
 			if serr := f.Value.Set(v); serr != nil {
 				// The value may be a secret: name the variable, not the value.
@@ -114,25 +114,36 @@ func (g *globals) start() (*session, error) {
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--log-level %q: use debug, info, warn or error", g.logLevel))
 	}
-	log, err := ui.NewLogger(os.Stderr, g.logFormat, level)
-	if err != nil {
-		return nil, exitcode.With(exitcode.BadInput, err)
-	}
-	s := &session{log: log}
+	bars := false
 	switch g.progress {
-	case "none":
-	case "log":
-		s.progress = ui.NewProgress(log, nil, 10*time.Second)
+	case "none", "log":
 	case "bar":
-		s.progress = ui.NewProgress(log, os.Stderr, 0)
+		bars = true
 	case "auto":
-		if ui.IsTerminal(os.Stderr) && g.logFormat != "json" {
-			s.progress = ui.NewProgress(log, os.Stderr, 0)
-		} else {
-			s.progress = ui.NewProgress(log, nil, 10*time.Second)
-		}
+		bars = ui.IsTerminal(os.Stderr) && g.logFormat != "json"
 	default:
 		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--progress %q: use auto, bar, log or none", g.progress))
+	}
+	s := &session{}
+	logTo := io.Writer(os.Stderr)
+	if bars {
+		// Log lines go above the bar, never onto its line.
+		s.progress = ui.NewProgress(nil, os.Stderr, 0)
+		logTo = s.progress.LogWriter(os.Stderr)
+	}
+	log, err := ui.NewLogger(logTo, g.logFormat, level)
+	if err != nil {
+		if s.progress != nil {
+			s.progress.Close()
+		}
+		return nil, exitcode.With(exitcode.BadInput, err)
+	}
+	s.log = log
+	switch {
+	case bars:
+		s.progress.SetLogger(log)
+	case g.progress != "none":
+		s.progress = ui.NewProgress(log, nil, 10*time.Second)
 	}
 	return s, nil
 }
@@ -156,14 +167,20 @@ func (s *session) close() {
 }
 
 // finish prints the report for people, writes the JSON report when asked,
-// and passes the run's error on.
+// and passes the run's error on. With --report - stdout holds the JSON
+// report alone, for scripts, and the summary goes to stderr.
 func finish(report *verify.Report, runErr error, reportPath string) error {
-	if report != nil {
-		report.WriteText(os.Stdout)
-		if reportPath != "" {
-			if err := report.WriteJSON(reportPath); err != nil && runErr == nil {
-				return err
-			}
+	if report == nil {
+		return runErr
+	}
+	summary := io.Writer(os.Stdout)
+	if reportPath == cliflag.ReportToStdout {
+		summary = os.Stderr
+	}
+	report.WriteText(summary)
+	if reportPath != "" {
+		if err := report.WriteJSON(reportPath); err != nil && runErr == nil {
+			return err
 		}
 	}
 	return runErr

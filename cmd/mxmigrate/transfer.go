@@ -5,13 +5,22 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
 
+// flagGroups names the groups of flags a transfer command takes.
+type flagGroups int
+
+const (
+	dbFlags flagGroups = 1 << iota
+	filesFlags
+)
+
 // transferCommand builds db, files and migrate: they differ only in the
 // flags they take and the pipeline function they call.
-func transferCommand(g *globals, use, short, long string, db, files bool, runFn func(context.Context, pipeline.Config) (*verify.Report, error)) *cobra.Command {
+func transferCommand(g *globals, use, short, long string, groups flagGroups, runFn func(context.Context, pipeline.Config) (*verify.Report, error)) *cobra.Command {
 	var cfg pipeline.Config
 	var reportPath string
 	cmd := &cobra.Command{
@@ -28,13 +37,13 @@ func transferCommand(g *globals, use, short, long string, db, files bool, runFn 
 			return finish(report, err, reportPath)
 		},
 	}
-	if db {
+	if groups&dbFlags != 0 {
 		addDBFlags(cmd.Flags(), &cfg)
 	}
-	if files {
+	if groups&filesFlags != 0 {
 		addFilesFlags(cmd.Flags(), &cfg)
 	}
-	cmd.Flags().StringVar(&reportPath, "report", "", "write a JSON report to this file ('-' for stdout)")
+	cmd.Flags().StringVar(&reportPath, cliflag.Report, "", "write a JSON report to this file ('-' for stdout)")
 	return cmd
 }
 
@@ -45,7 +54,7 @@ PostgreSQL into SQL Server / Azure SQL. Before writing it checks that the target
 empty (or --if-exists drop) and that no app is connected; it holds a lock on the target for the
 whole run, so parallel runs cannot both write. An interrupted run resumes when started again.
 Every table's row count, sequence, index and constraint is checked against the dump at the end.`,
-		true, false, pipeline.DB)
+		dbFlags, pipeline.DB)
 }
 
 func newFilesCommand(g *globals) *cobra.Command {
@@ -53,13 +62,13 @@ func newFilesCommand(g *globals) *cobra.Command {
 		`Streams every blob from the backup to the store under its UUID, many in flight, with the MD5
 checked by the store. Objects already there with the same content are skipped, so a rerun
 uploads only what is missing.`,
-		false, true, pipeline.Files)
+		filesFlags, pipeline.Files)
 }
 
 func newMigrateCommand(g *globals) *cobra.Command {
 	cmd := transferCommand(g, "migrate BACKUP --db URL --files URL", "Move the database and the files in one pass over the backup, then verify both",
 		`Reads the backup once: the dump goes to the database while the files are already uploading.
 Ends with verification of every table and of every file document's object.`,
-		true, true, pipeline.Migrate)
+		dbFlags|filesFlags, pipeline.Migrate)
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
@@ -27,11 +28,11 @@ of the right size in the store. Usable on its own after a migration done any oth
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.DB, "db", "", "the migrated database (URL, or 'local')")
-	f.StringVar(&cfg.Files, "files", "", "the migrated file store (URL)")
-	f.StringVar(&cfg.Schema, "schema", "", "the migrated schema (default: public / dbo)")
+	f.StringVar(&cfg.DB, cliflag.DB, "", "the migrated database (URL, or 'local')")
+	f.StringVar(&cfg.Files, cliflag.Files, "", "the migrated file store (URL)")
+	f.StringVar(&cfg.Schema, cliflag.Schema, "", "the migrated schema (default: public / dbo)")
 	addNamingFlags(f, &cfg)
-	f.BoolVar(&cfg.Checksums, "checksums", false, "compare every row's content, not only counts")
-	f.StringVar(&reportPath, "report", "", "write a JSON report to this file ('-' for stdout)")
+	f.BoolVar(&cfg.Checksums, cliflag.Checksums, false, "compare every row's content, not only counts")
+	f.StringVar(&reportPath, cliflag.Report, "", "write a JSON report to this file ('-' for stdout)")
 	return cmd
 }

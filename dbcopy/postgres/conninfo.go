@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
 
 // libpqParams are the URL query parameters libpq understands. Anything else
@@ -74,10 +76,7 @@ func (c childConn) env() []string {
 
 // redact removes the password from text a child printed.
 func (c childConn) redact(s string) string {
-	// A very short password would match ordinary text; pg_restore does
-	// not print passwords anyway, this is a second line of defence.
-	if len(c.password) < 4 {
-		return s
-	}
-	return strings.ReplaceAll(s, c.password, "xxxxx")
+	// pg_restore does not print passwords anyway: a second line of
+	// defence.
+	return redact.Known(redact.Text(s), c.password)
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // childEnv carries a childJob to the test binary run as a child process.
-const childEnv = "MXMIGRATE_PGTEST_CHILD"
+const childEnv = "MXTEST_PGTEST_CHILD"
 
 type childJob struct {
 	URL    string

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 )
 
@@ -22,7 +23,7 @@ const (
 	restoreAppName = "mxmigrate-restore"
 )
 
-const defaultJobs = 2
+const defaultJobs = cliflag.DefaultJobs
 
 func init() {
 	dbcopy.Register(Open, "postgres", "postgresql")

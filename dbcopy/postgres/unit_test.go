@@ -95,7 +95,7 @@ func TestChildConnKeepsThePasswordOffTheCommandLine(t *testing.T) {
 		}
 	}
 	c := childConn{password: "hunter22"}
-	if got := c.redact("FATAL: password hunter22 rejected"); got != "FATAL: password xxxxx rejected" {
+	if got := c.redact("FATAL: password hunter22 rejected"); got != "FATAL: password REDACTED rejected" {
 		t.Errorf("redact = %q", got)
 	}
 }
@@ -255,7 +255,7 @@ func TestStderrLinesQuoteTheErrors(t *testing.T) {
 		s.Write([]byte(out[i:min(i+7, len(out))]))
 	}
 	got := s.errorText()
-	if !containsAll(got, `relation "x" already exists`, "Command was: CREATE TABLE x (password xxxxx)", "errors ignored") ||
+	if !containsAll(got, `relation "x" already exists`, "Command was: CREATE TABLE x (password REDACTED)", "errors ignored") ||
 		strings.Contains(got, "connecting") || strings.Contains(got, "hunter22") {
 		t.Errorf("errorText = %q", got)
 	}

@@ -126,6 +126,44 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	return c, nil
 }
 
+// ErrNoCluster is Find's answer for a folder that holds no cluster.
+var ErrNoCluster = errors.New("no PostgreSQL cluster")
+
+// Find returns the cluster an earlier Start made in opts.Dir, running or
+// not, without starting it or changing anything: for commands that only
+// look (status, plan) or stop it.
+func Find(opts Options) (*Cluster, error) {
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err != nil {
+		return nil, fmt.Errorf("%w in %s", ErrNoCluster, dir)
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	binDir := opts.BinDir
+	if binDir == "" {
+		if binDir, _, err = FindBinDir(); err != nil {
+			return nil, err
+		}
+	}
+	runAs, err := unprivilegedAccount()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: dir, binDir: binDir, port: opts.Port, runAs: runAs, log: log}
+	if c.port == 0 {
+		c.port = c.recordedPort()
+	}
+	return c, nil
+}
+
+// Running reports whether the cluster's server is up.
+func (c *Cluster) Running(ctx context.Context) bool { return c.running(ctx) }
+
 func (c *Cluster) dataDir() string { return filepath.Join(c.dir, "data") }
 func (c *Cluster) logFile() string { return filepath.Join(c.dir, "postgres.log") }
 

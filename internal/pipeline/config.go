@@ -18,6 +18,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/pgserver"
 	"github.com/mxmigrate/mxmigrate/internal/ui"
@@ -68,16 +69,19 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.WorkDir == "" {
-		c.WorkDir = ".mxmigrate"
+		c.WorkDir = cliflag.DefaultWorkDir
 	}
 	if c.Jobs <= 0 {
-		c.Jobs = 2
+		c.Jobs = cliflag.DefaultJobs
 	}
 	if c.IfExists == "" {
-		c.IfExists = "fail"
+		c.IfExists = cliflag.DefaultIfExists
 	}
 	if c.Transfers <= 0 {
-		c.Transfers = 16
+		c.Transfers = cliflag.DefaultTransfers
+	}
+	if c.MemoryBudget <= 0 {
+		c.MemoryBudget = cliflag.DefaultMemoryBudget
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -89,14 +93,22 @@ func (c *Config) defaults() {
 	}
 }
 
-func (c *Config) validate(needDB, needFiles bool) error {
+// needs names the targets a command requires.
+type needs int
+
+const (
+	needDB needs = 1 << iota
+	needFiles
+)
+
+func (c *Config) validate(targets needs) error {
 	if c.Backup == "" {
 		return exitcode.With(exitcode.BadInput, errors.New("no backup given"))
 	}
-	if needDB && c.DB == "" {
+	if targets&needDB != 0 && c.DB == "" {
 		return exitcode.With(exitcode.BadInput, errors.New("--db is required (a postgres:// or sqlserver:// URL, or 'local')"))
 	}
-	if needFiles && c.Files == "" {
+	if targets&needFiles != 0 && c.Files == "" {
 		return exitcode.With(exitcode.BadInput, errors.New("--files is required (s3://, azblob://, https:// or file:// URL)"))
 	}
 	switch c.IfExists {
@@ -191,32 +203,56 @@ func processAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
+// LocalClusterDir is the folder of the --db local cluster under a work
+// folder.
+func LocalClusterDir(workDir string) string { return filepath.Join(workDir, "local-postgres") }
+
+// LocalURL is the connection URL of the --db local database of a cluster.
+func LocalURL(c *pgserver.Cluster) string { return c.URL(localDatabase) }
+
 // resolveDB turns --db local into the URL of a cluster under the work
 // folder, started (or found running) for this run and left running.
 func (c *Config) resolveDB(ctx context.Context) (string, error) {
 	if c.DB != LocalDB {
 		return c.DB, nil
 	}
-	dir, err := filepath.Abs(filepath.Join(c.WorkDir, "local-postgres"))
-	if err != nil {
-		return "", err
-	}
-	cluster, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, Log: c.Log})
+	cluster, err := pgserver.Start(ctx, pgserver.Options{Dir: LocalClusterDir(c.WorkDir), Log: c.Log})
 	if err != nil {
 		return "", err
 	}
 	if err := cluster.CreateDatabase(ctx, localDatabase); err != nil {
 		return "", err
 	}
+	stop := "mxmigrate local stop"
+	if c.WorkDir != cliflag.DefaultWorkDir {
+		stop += " --" + cliflag.WorkDir + " " + c.WorkDir
+	}
 	c.Log.Info("local PostgreSQL is running; it stays up after this run",
-		"connect", "psql '"+cluster.URL(localDatabase)+"'",
-		"stop", filepath.Join(cluster.BinDir(), "pg_ctl")+" stop -D "+filepath.Join(dir, "data"))
-	return cluster.URL(localDatabase), nil
+		"connect", LocalURL(cluster), "stop", stop)
+	return LocalURL(cluster), nil
+}
+
+// findLocalDB is resolveDB for commands that start nothing: the URL of the
+// --db local cluster if it is running, else an error saying so.
+func (c *Config) findLocalDB(ctx context.Context, command string) (string, error) {
+	dir := LocalClusterDir(c.WorkDir)
+	cluster, err := pgserver.Find(pgserver.Options{Dir: dir, Log: c.Log})
+	if err == nil && cluster.Running(ctx) {
+		return LocalURL(cluster), nil
+	}
+	return "", exitcode.With(exitcode.BadInput, fmt.Errorf("--db local: %s starts nothing, and no local PostgreSQL is running under %s: "+
+		"give a real target, or run migrate --db local, which runs the same checks before it writes", command, dir))
 }
 
 // openStore opens the file store with retries around it.
 func (c *Config) openStore(ctx context.Context) (blobsync.Store, error) {
-	s, err := blobsync.Open(ctx, c.Files, blobsync.Options{Create: c.Create})
+	return c.openStoreCreating(ctx, c.Create)
+}
+
+// openStoreCreating is openStore with --create decided by the caller: plan
+// never creates anything.
+func (c *Config) openStoreCreating(ctx context.Context, create bool) (blobsync.Store, error) {
+	s, err := blobsync.Open(ctx, c.Files, blobsync.Options{Create: create})
 	if err != nil {
 		return nil, err
 	}

@@ -77,6 +77,11 @@ func (s *dbStage) preflight(ctx context.Context, src *dbcopy.Source) error {
 	// The rows were counted while the dump was read, before any write.
 	s.counted = make(chan countResult, 1)
 	s.counted <- countResult{src, nil}
+	var rows int64
+	for _, t := range src.Tables {
+		rows += t.Rows
+	}
+	s.progress.setRows(rows)
 
 	s.pre, err = s.target.Preflight(ctx, s.src, s.opts)
 	if s.pre != nil {

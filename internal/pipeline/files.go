@@ -43,7 +43,7 @@ func openFilesStage(ctx context.Context, cfg *Config, report *verify.Report) (*f
 func (f *filesStage) start(ctx context.Context, runDir string, totalBytes int64) {
 	opts := f.cfg.syncOptions(runDir)
 	if f.cfg.Progress != nil {
-		f.task = f.cfg.Progress.Start("files", totalBytes, true)
+		f.task = f.cfg.Progress.StartBytes("files", totalBytes)
 		opts.OnDone = func(_ string, size int64, _ blobsync.Outcome) { f.task.Add(size) }
 	}
 	f.syncer = blobsync.NewSyncer(ctx, f.store, opts)

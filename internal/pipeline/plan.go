@@ -16,12 +16,23 @@ import (
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/escape"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/runbook"
 )
 
 // probeSize is the size of the object plan writes (and removes) to prove
 // the store is writable and to measure its upload rate.
 const probeSize = 4 << 20
+
+// probeKeyPrefix starts the probe object's key; the rest is random.
+const probeKeyPrefix = "mxmigrate-probe-"
+
+// ProbeDescription says exactly what plan does to a store: the one thing
+// it writes anywhere.
+const ProbeDescription = "The one thing plan writes is one object of 4 MiB named " + probeKeyPrefix + "<16 hex digits> " +
+	"at the root of the store's folder (the URL's path; --prefix is not applied), which it reads back and deletes; " +
+	"on a bucket with versioning a delete marker and the deleted version remain. It creates no bucket, container " +
+	"or folder, even with --create: it says that migrate would."
 
 // assumedRestoreRate is the database restore rate the estimate assumes, in
 // bytes of source database per second: a database cannot be timed without
@@ -30,16 +41,17 @@ const probeSize = 4 << 20
 const assumedRestoreRate = 40 << 20
 
 // Plan is a dry run: it reads the backup, runs every preflight check
-// against the targets, and estimates the time a migration takes. It writes
-// nothing to the targets except one probe object in the store, which it
+// against the targets, and estimates the time a migration takes. It starts
+// nothing (--db local must be running already) and writes nothing to the
+// targets except the store's probe object (ProbeDescription), which it
 // removes again.
 func Plan(ctx context.Context, cfg Config, modelVersion string, window time.Duration) (runbook.Plan, error) {
 	cfg.defaults()
 	plan := runbook.Plan{ToolVersion: cfg.Version, TargetModelVersion: modelVersion}
-	if err := cfg.validate(true, false); err != nil {
+	if err := cfg.validate(needDB); err != nil {
 		return plan, err
 	}
-	plan.Options = runbook.Options{BackupPath: cfg.Backup, Jobs: cfg.Jobs, Transfers: cfg.Transfers, Prefix: cfg.Prefix, Suffix: cfg.Suffix, Window: window, WorkDir: cfg.WorkDir}
+	plan.Options = PlanOptions(cfg, window)
 
 	started := time.Now()
 	in, err := Inspect(ctx, cfg.Backup)
@@ -93,9 +105,12 @@ func planDatabase(ctx context.Context, cfg *Config, src *dbcopy.Source) (runbook
 	fail := func(name string, err error) []runbook.Check {
 		return []runbook.Check{{Name: name, Detail: err.Error()}}
 	}
-	dbURL, err := cfg.resolveDB(ctx)
-	if err != nil {
-		return facts, fail("database reachable", err)
+	dbURL := cfg.DB
+	if dbURL == LocalDB {
+		var err error
+		if dbURL, err = cfg.findLocalDB(ctx, "plan"); err != nil {
+			return facts, fail("database reachable", err)
+		}
 	}
 	target, err := openTarget(ctx, dbURL, cfg.dbOptions(cfg.WorkDir))
 	if err != nil {
@@ -128,19 +143,25 @@ func planDatabase(ctx context.Context, cfg *Config, src *dbcopy.Source) (runbook
 }
 
 // planFiles proves the store is reachable and writable with a probe object
-// that is removed again, and measures the upload rate with it.
+// that is removed again, and measures the upload rate with it. A missing
+// bucket, container or folder is not created: with --create, plan says
+// that migrate will create it.
 func planFiles(ctx context.Context, cfg *Config) (runbook.TargetFacts, []runbook.Check, float64) {
-	facts := runbook.TargetFacts{Kind: kindOf(cfg.Files), EnvVar: runbook.DefaultFilesEnv}
-	store, err := cfg.openStore(ctx)
+	facts := runbook.TargetFacts{Kind: kindOf(cfg.Files), EnvVar: runbook.DefaultFilesEnv, URL: redact.URL(cfg.Files)}
+	store, err := cfg.openStoreCreating(ctx, false)
 	if err != nil {
-		return facts, []runbook.Check{{Name: "store reachable", Detail: err.Error()}}, 0
+		if cfg.Create && errors.Is(err, blobsync.ErrNotExist) {
+			return facts, []runbook.Check{{Name: "store reachable", OK: true, Warn: true,
+				Detail: redact.Text(err.Error()) + ": migrate --create will create it (plan creates nothing, so the store's write check was not run)"}}, 0
+		}
+		return facts, []runbook.Check{{Name: "store reachable", Detail: redact.Text(err.Error())}}, 0
 	}
 	defer store.Close()
 	facts.URL = store.String()
 	checks := []runbook.Check{{Name: "store reachable", OK: true, Detail: store.String()}}
 	data := make([]byte, probeSize)
 	_, _ = rand.Read(data)
-	key := fmt.Sprintf("mxmigrate-probe-%x", data[:8])
+	key := fmt.Sprintf("%s%x", probeKeyPrefix, data[:8])
 	started := time.Now()
 	_, err = store.Put(ctx, key, blobsync.BytesPayload(data))
 	took := time.Since(started)
@@ -160,6 +181,19 @@ func planFiles(ctx context.Context, cfg *Config) (runbook.TargetFacts, []runbook
 	checks = append(checks, runbook.Check{Name: "store writable", OK: true,
 		Detail: fmt.Sprintf("wrote, read back and removed the probe object %s (%s/s)", key, formatRate(rate))})
 	return facts, checks, rate
+}
+
+// PlanOptions are the options a plan records for the runbook's commands:
+// every database and store option of cfg (completed with the defaults).
+func PlanOptions(cfg Config, window time.Duration) runbook.Options {
+	cfg.defaults()
+	return runbook.Options{
+		BackupPath: cfg.Backup, WorkDir: cfg.WorkDir, Window: window,
+		Jobs: cfg.Jobs, Schema: cfg.Schema, IfExists: cfg.IfExists, AllowConnected: cfg.AllowConnected,
+		WaitLock: cfg.WaitLock, Staging: cfg.Staging, TypeMapFile: cfg.TypeMapFile, Checksums: cfg.Checksums,
+		Transfers: cfg.Transfers, Prefix: cfg.Prefix, Suffix: cfg.Suffix, MemoryBudget: cfg.MemoryBudget,
+		Overwrite: cfg.Overwrite, Create: cfg.Create,
+	}
 }
 
 // estimate turns what plan measured into durations: the backup's read
@@ -252,9 +286,9 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 		rows += t.Rows
 	}
 	fmt.Fprintf(w, "Plan for %s (%s, model %s)\n", escape.Text(p.Backup.Name), p.Backup.Kind, escape.Text(orNone(p.Backup.ModelVersion)))
-	fmt.Fprintf(w, "  database  %d tables, %d rows, %d sequences, %d indexes -> %s\n", len(p.Backup.Tables), rows, p.Backup.Sequences, p.Backup.Indexes, orNone(p.Database.URL))
+	fmt.Fprintf(w, "  database  %d tables, %d rows, %d sequences, %d indexes -> %s\n", len(p.Backup.Tables), rows, p.Backup.Sequences, p.Backup.Indexes, orNone(redact.URL(p.Database.URL)))
 	if p.Files.Kind != "" {
-		fmt.Fprintf(w, "  files     %d files, %d bytes -> %s\n", p.Backup.Files, p.Backup.FilesBytes, orNone(p.Files.URL))
+		fmt.Fprintf(w, "  files     %d files, %d bytes -> %s\n", p.Backup.Files, p.Backup.FilesBytes, orNone(redact.URL(p.Files.URL)))
 	}
 	if p.Backup.Anomalies > 0 {
 		fmt.Fprintf(w, "  anomalies %d in the backup (see mxmigrate inspect)\n", p.Backup.Anomalies)
@@ -268,14 +302,14 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 		case c.Warn:
 			mark = "warn"
 		}
-		fmt.Fprintf(w, "  [%s] %s: %s\n", mark, c.Name, escape.Text(c.Detail))
+		fmt.Fprintf(w, "  [%s] %s: %s\n", mark, c.Name, escape.Text(redact.Text(c.Detail)))
 	}
 	e := p.Estimate
 	fmt.Fprintf(w, "Estimate  %s in all (database %s, files %s, side by side; verification %s)\n",
 		roughly(e.Total()), roughly(e.Database), roughly(e.Files), roughly(e.Verify))
 	fmt.Fprintf(w, "          %s\n", e.Basis)
 	if p.Files.Kind != "" {
-		fmt.Fprintln(w, "Nothing was written to the targets (the store's probe object was removed again).")
+		fmt.Fprintln(w, "Nothing was written to the targets but the store's probe object, removed again (see plan --help).")
 	} else {
 		fmt.Fprintln(w, "Nothing was written to the target.")
 	}

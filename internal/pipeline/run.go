@@ -12,30 +12,31 @@ import (
 	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
 
 // DB moves the backup's database into cfg.DB and verifies it.
 func DB(ctx context.Context, cfg Config) (*verify.Report, error) {
-	return run(ctx, &cfg, "db", true, false, runDB)
+	return run(ctx, &cfg, "db", needDB, runDB)
 }
 
 // Files uploads the backup's blobs to cfg.Files.
 func Files(ctx context.Context, cfg Config) (*verify.Report, error) {
-	return run(ctx, &cfg, "files", false, true, runFiles)
+	return run(ctx, &cfg, "files", needFiles, runFiles)
 }
 
 // Migrate moves the database and the files in one pass over the backup,
 // then verifies both.
 func Migrate(ctx context.Context, cfg Config) (*verify.Report, error) {
-	return run(ctx, &cfg, "migrate", true, true, runMigrate)
+	return run(ctx, &cfg, "migrate", needDB|needFiles, runMigrate)
 }
 
-func run(ctx context.Context, cfg *Config, command string, needDB, needFiles bool, body func(context.Context, *Config, *verify.Report) error) (*verify.Report, error) {
+func run(ctx context.Context, cfg *Config, command string, targets needs, body func(context.Context, *Config, *verify.Report) error) (*verify.Report, error) {
 	cfg.defaults()
 	report := &verify.Report{Tool: "mxmigrate", Version: cfg.Version, Command: command, Backup: filepath.Base(cfg.Backup), StartedAt: time.Now().UTC()}
-	err := cfg.validate(needDB, needFiles)
+	err := cfg.validate(targets)
 	if err == nil {
 		err = body(ctx, cfg, report)
 	}
@@ -49,7 +50,7 @@ func run(ctx context.Context, cfg *Config, command string, needDB, needFiles boo
 	report.OK = err == nil
 	report.ExitCode = exitcode.Of(err)
 	if err != nil {
-		report.Error = err.Error()
+		report.Error = redact.Text(err.Error())
 	}
 	return report, err
 }

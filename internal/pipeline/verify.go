@@ -15,8 +15,11 @@ import (
 // (after a migration done any way at all). It reads the backup once, as a
 // stream, and writes nothing anywhere.
 func Verify(ctx context.Context, cfg Config) (*verify.Report, error) {
-	needFiles := cfg.Files != ""
-	return run(ctx, &cfg, "verify", true, needFiles, runVerify)
+	targets := needDB
+	if cfg.Files != "" {
+		targets |= needFiles
+	}
+	return run(ctx, &cfg, "verify", targets, runVerify)
 }
 
 func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {

@@ -29,16 +29,16 @@ type AzuriteServer struct {
 const azuriteStartAttempts = 3
 
 // Azurite starts azurite-blob on a free 127.0.0.1 port and stops it when the
-// test ends. The binary is $MXMIGRATE_AZURITE, else
+// test ends. The binary is $MXTEST_AZURITE, else
 // CacheDir()/azurite/node_modules/.bin/azurite-blob, else azurite-blob on
 // PATH; when none exists the test is skipped (or failed, see Unavailable).
 func Azurite(t testing.TB) *AzuriteServer {
 	t.Helper()
 	cached := filepath.Join(CacheDir(), "azurite", "node_modules", ".bin", "azurite-blob")
-	bin := findBinary("MXMIGRATE_AZURITE", cached, "azurite-blob")
+	bin := findBinary("MXTEST_AZURITE", cached, "azurite-blob")
 	if bin == "" {
 		Unavailable(t, "Azurite", "run `make test-deps` (npm install --prefix "+
-			filepath.Join(CacheDir(), "azurite")+" azurite@3.37.0) or set MXMIGRATE_AZURITE")
+			filepath.Join(CacheDir(), "azurite")+" azurite@3.37.0) or set MXTEST_AZURITE")
 		return nil
 	}
 	var lastErr error

@@ -29,14 +29,14 @@ type MinIOServer struct {
 const minioStartAttempts = 3
 
 // MinIO starts a MinIO server on a free 127.0.0.1 port and stops it when
-// the test ends. The binary is $MXMIGRATE_MINIO, else CacheDir()/bin/minio,
+// the test ends. The binary is $MXTEST_MINIO, else CacheDir()/bin/minio,
 // else minio on PATH; when none exists the test is skipped (or failed, see
 // Unavailable).
 func MinIO(t testing.TB) *MinIOServer {
 	t.Helper()
-	bin := findBinary("MXMIGRATE_MINIO", filepath.Join(CacheDir(), "bin", "minio"), "minio")
+	bin := findBinary("MXTEST_MINIO", filepath.Join(CacheDir(), "bin", "minio"), "minio")
 	if bin == "" {
-		Unavailable(t, "MinIO", "run `make test-deps` (or set MXMIGRATE_MINIO to a minio binary)")
+		Unavailable(t, "MinIO", "run `make test-deps` (or set MXTEST_MINIO to a minio binary)")
 		return nil
 	}
 	var lastErr error

@@ -27,7 +27,7 @@ import (
 // RequireServersEnv names the variable that turns a missing server from a
 // skip into a failure. `make test` and CI set it to 1 so that a broken
 // install cannot pass silently.
-const RequireServersEnv = "MXMIGRATE_REQUIRE_SERVERS"
+const RequireServersEnv = "MXTEST_REQUIRE_SERVERS"
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 // Another process may take it before the caller binds it; servers started
@@ -42,9 +42,9 @@ func FreePort() (int, error) {
 }
 
 // CacheDir is where test dependencies are installed by `make test-deps`:
-// $MXMIGRATE_CACHE, else $HOME/.cache/mxmigrate.
+// $MXTEST_CACHE, else $HOME/.cache/mxmigrate.
 func CacheDir() string {
-	if dir := os.Getenv("MXMIGRATE_CACHE"); dir != "" {
+	if dir := os.Getenv("MXTEST_CACHE"); dir != "" {
 		return dir
 	}
 	home, err := os.UserHomeDir()
@@ -55,7 +55,7 @@ func CacheDir() string {
 }
 
 // Unavailable reports that the server what cannot be started. It fails the
-// test when MXMIGRATE_REQUIRE_SERVERS=1 and skips it otherwise. hint says
+// test when MXTEST_REQUIRE_SERVERS=1 and skips it otherwise. hint says
 // how to install the server; it defaults to `make test-deps`.
 func Unavailable(t testing.TB, what, hint string) {
 	t.Helper()

@@ -37,7 +37,7 @@ func TestCacheDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("MXMIGRATE_CACHE", tt.cache)
+			t.Setenv("MXTEST_CACHE", tt.cache)
 			t.Setenv("HOME", tt.home)
 			if got := CacheDir(); got != tt.want {
 				t.Errorf("CacheDir() = %q, want %q", got, tt.want)
@@ -162,8 +162,8 @@ func TestMissingServerBinaryIsReportedUnavailable(t *testing.T) {
 		name, env string
 		start     func(testing.TB) bool
 	}{
-		{"MinIO", "MXMIGRATE_MINIO", func(tb testing.TB) bool { return MinIO(tb) != nil }},
-		{"Azurite", "MXMIGRATE_AZURITE", func(tb testing.TB) bool { return Azurite(tb) != nil }},
+		{"MinIO", "MXTEST_MINIO", func(tb testing.TB) bool { return MinIO(tb) != nil }},
+		{"Azurite", "MXTEST_AZURITE", func(tb testing.TB) bool { return Azurite(tb) != nil }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,11 +10,13 @@ import (
 	"os"
 
 	"golang.org/x/term"
+
+	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
 
 // NewLogger returns a logger writing to w in format "text" or "json".
 func NewLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, error) {
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr}
 	switch format {
 	case "", "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -32,4 +34,18 @@ func IsTerminal(f *os.File) bool {
 		return false
 	}
 	return term.IsTerminal(int(f.Fd()))
+}
+
+// redactAttr keeps credentials out of every log line, whichever package
+// logged a URL or an error.
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		a.Value = slog.StringValue(redact.Text(a.Value.String()))
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.StringValue(redact.Text(err.Error()))
+		}
+	}
+	return a
 }
