@@ -73,10 +73,10 @@ type Result struct {
 	// Replaced counts the uploads (part of Uploaded) that put over an
 	// object with other content; Refused the failures (part of Failed)
 	// that did not, for want of Overwrite (ErrExists).
-	Replaced, Refused int
-	Bytes, SkippedBytes       int64
-	Failures                  []Failure // the first MaxFailures failures
-	Duration                  time.Duration
+	Replaced, Refused   int
+	Bytes, SkippedBytes int64
+	Failures            []Failure // the first MaxFailures failures
+	Duration            time.Duration
 }
 
 // ErrExists is the failure for an object that is already in the store with
