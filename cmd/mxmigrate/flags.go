@@ -29,6 +29,7 @@ func addFilesFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	addNamingFlags(fs, c)
 	fs.IntVar(&c.Transfers, cliflag.Transfers, cliflag.DefaultTransfers, "uploads in flight")
 	fs.BoolVar(&c.Overwrite, cliflag.Overwrite, false, "replace objects that exist with different content")
+	fs.BoolVar(&c.Prune, cliflag.Prune, false, "migrate: after a verified run, delete the UUID-named objects under the prefix that the backup holds neither as a blob nor as a file document (plan lists them)")
 	fs.BoolVar(&c.Create, cliflag.Create, false, "create the bucket, container or folder when it does not exist (plan only says it would)")
 	c.MemoryBudget = cliflag.DefaultMemoryBudget
 	fs.Var((*units.Size)(&c.MemoryBudget), cliflag.MemoryBudget, "blobs held in memory at once, e.g. 256MiB; larger blobs spool to --work-dir")

@@ -38,6 +38,7 @@ const (
 	Overwrite    = "overwrite"
 	Create       = "create"
 	MemoryBudget = "memory-budget"
+	Prune        = "prune"
 
 	Report       = "report"
 	ModelVersion = "model-version"
