@@ -172,10 +172,26 @@ func TestPreseedThenMigrateTheDifference(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			// Without --overwrite the changed file is refused, by name, and
-			// nothing is pruned.
+			// Plan counts what the store holds already from its listing:
+			// the six unchanged files; the changed one differs in size.
 			db := testenv.NewDatabase(t, cluster)
 			cfg := config(t, finalPath, db, files)
+			plan, err := pipeline.Plan(context.Background(), cfg, "", 0)
+			if err != nil {
+				t.Fatalf("plan: %v", err)
+			}
+			wantCandidates := append([]string{rowOnly}, deleted...)
+			slices.Sort(wantCandidates)
+			if st := plan.Store; !st.Listed || st.Objects != 11 || st.Present != 6 || st.NotInBackup != 4 ||
+				!slices.Equal(slices.Sorted(slices.Values(st.PruneKeys)), wantCandidates) {
+				t.Errorf("plan's store facts = %+v, want 11 objects, 6 present, 4 not in the backup, candidates %v", st, wantCandidates)
+			}
+			if e := plan.Estimate; e.FilesLeft > e.Files {
+				t.Errorf("estimate: files left %v more than all files %v", e.FilesLeft, e.Files)
+			}
+
+			// Without --overwrite the changed file is refused, by name, and
+			// nothing is pruned.
 			cfg.Prune = true
 			rep, err = run(t, "migrate", pipeline.Migrate, cfg)
 			if err == nil || rep.Upload.Refused != 1 || rep.Upload.New != 2 || rep.Upload.Skipped != 6 || rep.Prune != nil ||
