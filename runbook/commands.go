@@ -188,6 +188,29 @@ func migrateCommand(p Plan, backup, work string) command {
 	return append(c, keyLayout(p)...)
 }
 
+// EarlierBackup stands for the earlier backup a pre-seed moves: the
+// operator takes it while the app still serves.
+const EarlierBackup = "EARLIER-BACKUP.tar.gz"
+
+// preseedCommand moves the files of an earlier backup before the window:
+// files only, with the store options migrate will use, so that migrate in
+// the window finds them and moves only the difference.
+func preseedCommand(p Plan, backup, work string) command {
+	c := command{lit("files"), lit(backup), lit("--" + cliflag.Files), envRef(p.Files.EnvVar)}
+	c = append(c, workDir(work)...)
+	o := p.Options
+	if o.Transfers > 0 {
+		c = append(c, option(cliflag.Transfers, lit(strconv.Itoa(o.Transfers)))...)
+	}
+	if o.MemoryBudget > 0 && o.MemoryBudget != cliflag.DefaultMemoryBudget {
+		c = append(c, option(cliflag.MemoryBudget, lit(units.ExactBytes(o.MemoryBudget)))...)
+	}
+	if o.Create {
+		c = append(c, option(cliflag.Create)...)
+	}
+	return append(c, keyLayout(p)...)
+}
+
 // verifyCommand writes a report only when reportPath is set: in a
 // Kubernetes Job the summary in the pod's log is what survives.
 func verifyCommand(p Plan, backup, work, reportPath string) command {

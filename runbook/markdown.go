@@ -23,6 +23,7 @@ var markdownTemplate = template.Must(template.New("runbook").Funcs(template.Func
 	"cell":  mdCell,
 	"bytes": units.Bytes,
 	"count": humanCount,
+	"int64": func(n int) int64 { return int64(n) },
 	"dur":   humanDuration,
 	"time":  humanTime,
 }).Parse(runbookTemplate))
@@ -57,6 +58,7 @@ type markdownView struct {
 	BackupArg     string
 	PlanCmd       string
 	MigrateCmd    string
+	PreseedCmd    string
 	VerifyCmd     string
 	Settings      []Setting
 	Warnings      []string
@@ -106,6 +108,7 @@ func newMarkdownView(p Plan) markdownView {
 		BackupArg:     shellQuote(p.backupArg()),
 		PlanCmd:       planCommand(p, p.backupArg(), p.Options.WorkDir).shell(),
 		MigrateCmd:    migrateCommand(p, p.backupArg(), p.Options.WorkDir).shell(),
+		PreseedCmd:    preseedCommand(p, EarlierBackup, p.Options.WorkDir).shell(),
 		VerifyCmd:     verifyCommand(p, p.backupArg(), p.Options.WorkDir, reportFile).shell(),
 		Settings:      RuntimeSettings(p),
 		Warnings:      storageWarnings(p),

@@ -121,7 +121,7 @@ type Estimate struct {
 	Basis    string // e.g. "measured on this machine: 180 MB/s"
 	// FilesLeft is the files' time for what the store lacks (plan's
 	// listing): the files' share of the window after pre-seeding.
-	// Equal to Files when the store was not listed.
+	// Meaningful only when Plan.Store.Listed.
 	FilesLeft time.Duration
 }
 

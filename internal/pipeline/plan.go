@@ -361,7 +361,7 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 	e := p.Estimate
 	fmt.Fprintf(w, "Estimate  %s in all (database %s, files %s, side by side; verification %s)\n",
 		roughly(e.Total()), roughly(e.Database), roughly(e.Files), roughly(e.Verify))
-	if p.Files.Kind != "" {
+	if p.Files.Kind != "" && p.Store.Listed {
 		fmt.Fprintf(w, "          window with the store as it is now %s; without pre-seeding %s (pre-seed with mxmigrate files EARLIER-BACKUP --files URL)\n",
 			roughly(e.Window()), roughly(e.Total()))
 	}
