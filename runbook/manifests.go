@@ -20,11 +20,13 @@ type Manifest struct {
 // cutover script refer to them.
 type k8sFileNames struct {
 	Job, VerifyJob, LeaderPatch, WaitPatch, RBAC, Cutover string
+	PreseedJob                                            string
 }
 
 var fileNames = k8sFileNames{
 	Job:         "migration-job.yaml",
 	VerifyJob:   "verify-job.yaml",
+	PreseedJob:  "preseed-job.yaml",
 	LeaderPatch: "leader-patch.yaml",
 	WaitPatch:   "leader-wait-for-migration-patch.yaml",
 	RBAC:        "wait-for-migration-rbac.yaml",
@@ -66,6 +68,17 @@ func KubernetesManifests(p Plan, k K8sOptions) ([]Manifest, error) {
 		{fileNames.LeaderPatch, []any{leaderPatch(k)}, true},
 		{fileNames.WaitPatch, []any{waitForMigrationPatch(p, k)}, true},
 		{fileNames.RBAC, waitForMigrationRBAC(k), false},
+	}
+	if p.hasFiles() {
+		preseed, err := preseedJob(p, k)
+		if err != nil {
+			return nil, err
+		}
+		yamlFiles = append(yamlFiles, struct {
+			name    string
+			objects []any
+			isPatch bool
+		}{fileNames.PreseedJob, []any{preseed}, false})
 	}
 	var ms []Manifest
 	for _, f := range yamlFiles {
