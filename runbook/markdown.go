@@ -59,6 +59,7 @@ type markdownView struct {
 	PlanCmd       string
 	MigrateCmd    string
 	PreseedCmd    string
+	EarlierBackup string
 	VerifyCmd     string
 	Settings      []Setting
 	Warnings      []string
@@ -109,6 +110,7 @@ func newMarkdownView(p Plan) markdownView {
 		PlanCmd:       planCommand(p, p.backupArg(), p.Options.WorkDir).shell(),
 		MigrateCmd:    migrateCommand(p, p.backupArg(), p.Options.WorkDir).shell(),
 		PreseedCmd:    preseedCommand(p, EarlierBackup, p.Options.WorkDir).shell(),
+		EarlierBackup: EarlierBackup,
 		VerifyCmd:     verifyCommand(p, p.backupArg(), p.Options.WorkDir, reportFile).shell(),
 		Settings:      RuntimeSettings(p),
 		Warnings:      storageWarnings(p),
