@@ -153,6 +153,17 @@ func loadOptions(p Plan) command {
 	if !p.hasFiles() {
 		return c
 	}
+	c = append(c, storeOptions(p)...)
+	if o.Prune {
+		c = append(c, option(cliflag.Prune)...)
+	}
+	return c
+}
+
+// storeOptions are the store options files and migrate share.
+func storeOptions(p Plan) command {
+	o := p.Options
+	var c command
 	if o.Transfers > 0 {
 		c = append(c, option(cliflag.Transfers, lit(strconv.Itoa(o.Transfers)))...)
 	}
@@ -164,6 +175,15 @@ func loadOptions(p Plan) command {
 	}
 	if o.Create {
 		c = append(c, option(cliflag.Create)...)
+	}
+	if o.MaxBlobSize > 0 {
+		c = append(c, option(cliflag.MaxBlobSize, lit(strconv.FormatInt(o.MaxBlobSize, 10)))...)
+	}
+	if o.StoreGiveUp > 0 {
+		c = append(c, option(cliflag.StoreGiveUp, lit(o.StoreGiveUp.String()))...)
+	}
+	if o.StoreMaxFailures > 0 {
+		c = append(c, option(cliflag.StoreMaxFailures, lit(strconv.Itoa(o.StoreMaxFailures)))...)
 	}
 	return c
 }
@@ -198,16 +218,7 @@ const EarlierBackup = "EARLIER-BACKUP.tar.gz"
 func preseedCommand(p Plan, backup, work string) command {
 	c := command{lit("files"), lit(backup), lit("--" + cliflag.Files), envRef(p.Files.EnvVar)}
 	c = append(c, workDir(work)...)
-	o := p.Options
-	if o.Transfers > 0 {
-		c = append(c, option(cliflag.Transfers, lit(strconv.Itoa(o.Transfers)))...)
-	}
-	if o.MemoryBudget > 0 && o.MemoryBudget != cliflag.DefaultMemoryBudget {
-		c = append(c, option(cliflag.MemoryBudget, lit(units.ExactBytes(o.MemoryBudget)))...)
-	}
-	if o.Create {
-		c = append(c, option(cliflag.Create)...)
-	}
+	c = append(c, storeOptions(p)...)
 	return append(c, keyLayout(p)...)
 }
 

@@ -166,6 +166,11 @@ type Options struct {
 	MemoryBudget int64
 	Overwrite    bool
 	Create       bool
+	Prune        bool // migrate --prune
+	// The store's limits; zero is mxmigrate's default.
+	MaxBlobSize      int64
+	StoreGiveUp      time.Duration
+	StoreMaxFailures int
 }
 
 var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

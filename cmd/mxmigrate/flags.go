@@ -29,13 +29,18 @@ func addFilesFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	addNamingFlags(fs, c)
 	fs.IntVar(&c.Transfers, cliflag.Transfers, cliflag.DefaultTransfers, "uploads in flight")
 	fs.BoolVar(&c.Overwrite, cliflag.Overwrite, false, "replace objects that exist with different content")
-	fs.BoolVar(&c.Prune, cliflag.Prune, false, "migrate: after a verified run, delete the UUID-named objects under the prefix that the backup holds neither as a blob nor as a file document (plan lists them)")
 	fs.BoolVar(&c.Create, cliflag.Create, false, "create the bucket, container or folder when it does not exist (plan only says it would)")
 	c.MemoryBudget = cliflag.DefaultMemoryBudget
 	fs.Var((*units.Size)(&c.MemoryBudget), cliflag.MemoryBudget, "blobs held in memory at once, e.g. 256MiB; larger blobs spool to --work-dir")
-	fs.Int64Var(&c.MaxBlobSize, "max-blob-size", pipeline.DefaultMaxBlobSize, "refuse (exit 2) a blob entry larger than this many bytes: a damaged or forged backup")
-	fs.DurationVar(&c.StoreGiveUp, "store-give-up", blobsync.DefaultGiveUpAfter, "stop the run (exit 1) when the store has not answered for this long; a rerun resumes")
-	fs.IntVar(&c.StoreMaxFailures, "store-max-failures", blobsync.DefaultMaxFailedInARow, "stop the run (exit 1) after this many store calls failed in a row")
+	fs.Int64Var(&c.MaxBlobSize, cliflag.MaxBlobSize, pipeline.DefaultMaxBlobSize, "refuse (exit 2) a blob entry larger than this many bytes: a damaged or forged backup")
+	fs.DurationVar(&c.StoreGiveUp, cliflag.StoreGiveUp, blobsync.DefaultGiveUpAfter, "stop the run (exit 1) when the store has not answered for this long; a rerun resumes")
+	fs.IntVar(&c.StoreMaxFailures, cliflag.StoreMaxFailures, blobsync.DefaultMaxFailedInARow, "stop the run (exit 1) after this many store calls failed in a row")
+}
+
+// addPruneFlag is migrate's (and plan's): only migrate has the file
+// documents that prune must respect.
+func addPruneFlag(fs *pflag.FlagSet, c *pipeline.Config) {
+	fs.BoolVar(&c.Prune, cliflag.Prune, false, "after a verified run, delete the UUID-named objects under the prefix that the backup holds neither as a blob nor as a file document (files deleted in the app since a pre-seed; plan lists the candidates)")
 }
 
 // addNamingFlags are the object-key options verify needs too.

@@ -40,6 +40,10 @@ const (
 	MemoryBudget = "memory-budget"
 	Prune        = "prune"
 
+	MaxBlobSize      = "max-blob-size"
+	StoreGiveUp      = "store-give-up"
+	StoreMaxFailures = "store-max-failures"
+
 	Report       = "report"
 	ModelVersion = "model-version"
 	Window       = "window"

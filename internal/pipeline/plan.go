@@ -237,8 +237,21 @@ func PlanOptions(cfg Config, window time.Duration) runbook.Options {
 		Jobs: cfg.Jobs, Schema: cfg.Schema, IfExists: cfg.IfExists, AllowConnected: cfg.AllowConnected,
 		WaitLock: cfg.WaitLock, Staging: cfg.Staging, TypeMapFile: cfg.TypeMapFile, Checksums: cfg.Checksums,
 		Transfers: cfg.Transfers, Prefix: cfg.Prefix, Suffix: cfg.Suffix, MemoryBudget: cfg.MemoryBudget,
-		Overwrite: cfg.Overwrite, Create: cfg.Create,
+		Overwrite: cfg.Overwrite, Create: cfg.Create, Prune: cfg.Prune,
+		MaxBlobSize:      nonDefault(cfg.MaxBlobSize, DefaultMaxBlobSize),
+		StoreGiveUp:      nonDefault(cfg.StoreGiveUp, blobsync.DefaultGiveUpAfter),
+		StoreMaxFailures: nonDefault(cfg.StoreMaxFailures, blobsync.DefaultMaxFailedInARow),
 	}
+}
+
+// nonDefault is v, or zero when it is the default: the runbook's commands
+// then leave the option out.
+func nonDefault[T comparable](v, def T) T {
+	var zero T
+	if v == def {
+		return zero
+	}
+	return v
 }
 
 // estimate turns what plan measured into durations: the backup's read
