@@ -20,7 +20,7 @@ const restoreJobs = "2"
 func (b *bench) groups() []groupSpec {
 	groups := []groupSpec{b.dbGroup()}
 	if b.tools.rclone != "" {
-		groups = append(groups, b.filesGroup(), b.migrateGroup(), b.verifyGroup())
+		groups = append(groups, b.filesGroup(), b.migrateGroup(), b.verifyGroup(), b.preseedGroup())
 	}
 	return groups
 }
