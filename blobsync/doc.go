@@ -80,4 +80,14 @@
 // strings. A folder may answer to several names for one file (links,
 // case-insensitive or normalising file systems), and its Stat costs no
 // request, so the file store is asked per blob.
+//
+// With SyncOptions.KeepListing that one listing also serves the difference
+// against the store (pre-seeded cutovers): every store lists then, and the
+// keys go to a file under SpoolDir (memory stays flat), while the Syncer
+// keeps a 64-bit hash of each key Add queued. After Wait, StoreOnly reads
+// the file back and names the objects no Add asked for (what the backup no
+// longer holds); a hash shared with an added key leaves an object out,
+// which for a caller that deletes (migrate --prune) errs on keeping. Result
+// counts Replaced (put over other content, with Overwrite) and Refused
+// (other content left, without it) apart.
 package blobsync

@@ -40,6 +40,11 @@ type SyncOptions struct {
 	// (never concurrently), from a worker goroutine. Keep it quick, and do
 	// not call the Syncer from it. Blobs cut short by cancellation get no call.
 	OnDone func(key string, size int64, outcome Outcome)
+	// KeepListing keeps the run's one listing of the store, for every
+	// store, as key hashes in memory and keys in a file under SpoolDir,
+	// so that StoreOnly can name the objects no Add asked for. Wait then
+	// lets the listing finish instead of cutting it short.
+	KeepListing bool
 }
 
 // Outcome is what happened to one blob.
@@ -48,6 +53,7 @@ type Outcome string
 const (
 	Uploaded Outcome = "uploaded" // put and verified
 	Skipped  Outcome = "skipped"  // already there with the same size and MD5
+	Replaced Outcome = "replaced" // there with other content; put over it (Overwrite)
 	Failed   Outcome = "failed"   // see Result.Failures
 )
 
@@ -64,9 +70,13 @@ const MaxFailures = 1000
 // Result sums up a sync.
 type Result struct {
 	Uploaded, Skipped, Failed int
-	Bytes, SkippedBytes       int64
-	Failures                  []Failure // the first MaxFailures failures
-	Duration                  time.Duration
+	// Replaced counts the uploads (part of Uploaded) that put over an
+	// object with other content; Refused the failures (part of Failed)
+	// that did not, for want of Overwrite (ErrExists).
+	Replaced, Refused   int
+	Bytes, SkippedBytes int64
+	Failures            []Failure // the first MaxFailures failures
+	Duration            time.Duration
 }
 
 // ErrExists is the failure for an object that is already in the store with
@@ -93,6 +103,11 @@ type Syncer struct {
 	index      *keyIndex
 	listed     chan struct{}
 	cancelList context.CancelFunc
+	kept       *keptListing // with KeepListing; set before listed is closed
+	seed       maphash.Seed
+
+	addedMu sync.Mutex
+	added   []uint64 // hashes of the keys Add queued, with KeepListing
 
 	addMu  sync.RWMutex // Add holds it shared; Wait exclusively to close jobs
 	closed bool
@@ -147,6 +162,7 @@ func NewSyncer(ctx context.Context, store Store, opts SyncOptions) *Syncer {
 		log:     log.With("store", store.String()),
 		buffers: newBlobBuffers(opts.MemoryBudget, opts.SpoolDir),
 		started: time.Now(),
+		seed:    maphash.MakeSeed(),
 		jobs:    make(chan job),
 		listed:  make(chan struct{}),
 	}
@@ -157,7 +173,7 @@ func NewSyncer(ctx context.Context, store Store, opts SyncOptions) *Syncer {
 	s.cancelList = cancelList
 	go func() {
 		defer close(s.listed)
-		s.index = s.listExisting(listCtx)
+		s.index, s.kept = s.listExisting(listCtx)
 	}()
 	s.workers.Add(opts.Transfers)
 	for range opts.Transfers {
@@ -188,8 +204,14 @@ func (s *Syncer) Add(ctx context.Context, uuid string, size int64, r io.Reader) 
 	if err != nil {
 		return fmt.Errorf("blobsync: blob %s: %w", uuid, err)
 	}
+	key := s.opts.Prefix + uuid + s.opts.Suffix
+	if s.opts.KeepListing {
+		s.addedMu.Lock()
+		s.added = append(s.added, maphash.String(s.seed, key))
+		s.addedMu.Unlock()
+	}
 	select {
-	case s.jobs <- job{key: s.opts.Prefix + uuid + s.opts.Suffix, blob: blob}:
+	case s.jobs <- job{key: key, blob: blob}:
 		return nil
 	case <-ctx.Done():
 		blob.release()
@@ -220,7 +242,9 @@ func (s *Syncer) Wait() (Result, error) {
 		close(s.jobs)
 		s.addMu.Unlock()
 		s.workers.Wait()
-		s.cancelList() // a listing still runs only if no blob came
+		if !s.opts.KeepListing {
+			s.cancelList() // a listing still runs only if no blob came
+		}
 		<-s.listed
 		s.index = nil // its memory is not needed any more
 
@@ -266,14 +290,20 @@ func (s *Syncer) record(key string, size int64, outcome Outcome, err error) {
 		return
 	}
 	switch outcome {
-	case Uploaded:
+	case Uploaded, Replaced:
 		s.result.Uploaded++
 		s.result.Bytes += size
+		if outcome == Replaced {
+			s.result.Replaced++
+		}
 	case Skipped:
 		s.result.Skipped++
 		s.result.SkippedBytes += size
 	case Failed:
 		s.result.Failed++
+		if errors.Is(err, ErrExists) {
+			s.result.Refused++
+		}
 		if len(s.result.Failures) < MaxFailures {
 			s.result.Failures = append(s.result.Failures, Failure{Key: key, Err: err.Error()})
 		}
@@ -290,6 +320,7 @@ func (s *Syncer) record(key string, size int64, outcome Outcome, err error) {
 // that the listing at the start proved absent is put without a stat.
 func (s *Syncer) transfer(ctx context.Context, j job) (Outcome, error) {
 	<-s.listed
+	replacing := false
 	if s.index == nil || s.index.mayHold(j.key) {
 		var info ObjectInfo
 		err := s.do(ctx, "stat", j.key, func(ctx context.Context) (err error) {
@@ -311,12 +342,16 @@ func (s *Syncer) transfer(ctx context.Context, j job) (Outcome, error) {
 			if !s.opts.Overwrite {
 				return Failed, ErrExists
 			}
+			replacing = true
 		}
 	}
 	// Put and verify retry as one: a verification mismatch is cured by
 	// putting again, which a retry of Put alone would not do.
 	if err := s.do(ctx, "put", j.key, func(ctx context.Context) error { return s.putVerified(ctx, j) }); err != nil {
 		return Failed, err
+	}
+	if replacing {
+		return Replaced, nil
 	}
 	return Uploaded, nil
 }
@@ -414,33 +449,63 @@ func (x *keyIndex) mayHold(key string) bool {
 // listExisting lists the store once and returns the index of its keys, or
 // nil, after logging why, when the listing cannot be trusted to show every
 // object: the store cannot promise it, the listing failed, or it was too
-// long to keep.
-func (s *Syncer) listExisting(ctx context.Context) *keyIndex {
-	if _, ok := s.store.(completeLister); !ok {
-		return nil
+// long to keep. With KeepListing it also returns the kept listing, which
+// records a failed listing as its err.
+func (s *Syncer) listExisting(ctx context.Context) (*keyIndex, *keptListing) {
+	_, complete := s.store.(completeLister)
+	if !complete && !s.opts.KeepListing {
+		return nil, nil
 	}
 	started := time.Now()
-	x := &keyIndex{seed: maphash.MakeSeed()}
+	var x *keyIndex
+	if complete {
+		x = &keyIndex{seed: s.seed}
+	}
+	var kept *keptListing
+	if s.opts.KeepListing {
+		var err error
+		if kept, err = newKeptListing(s.opts.SpoolDir); err != nil {
+			s.log.Warn("cannot keep the store's listing", "err", err)
+			return nil, &keptListing{err: err}
+		}
+	}
 	lister := &retryStore{Store: s.store, policy: s.retry}
 	err := lister.List(ctx, func(info ObjectInfo) error {
+		if kept != nil {
+			if err := kept.add(info); err != nil {
+				return err
+			}
+		}
+		if x == nil {
+			return nil
+		}
 		if len(x.hashes) >= maxIndexedKeys {
-			return errIndexFull
+			s.log.Info("store holds too many objects to index; checking each blob with a stat",
+				"max_indexed", maxIndexedKeys)
+			x = nil
+			if kept == nil {
+				return errIndexFull
+			}
+			return nil
 		}
 		x.hashes = append(x.hashes, maphash.String(x.seed, info.Key))
 		return nil
 	})
+	if kept != nil {
+		kept.finish(err)
+	}
 	switch {
 	case errors.Is(err, errIndexFull):
-		s.log.Info("store holds too many objects to index; checking each blob with a stat",
-			"max_indexed", maxIndexedKeys)
-		return nil
+		return nil, kept
 	case err != nil && ctx.Err() != nil:
-		return nil // the run is over; workers find out themselves
+		return nil, kept // the run is over; workers find out themselves
 	case err != nil:
 		s.log.Warn("listing the store failed; checking each blob with a stat instead", "err", err)
-		return nil
+		return nil, kept
 	}
-	slices.Sort(x.hashes)
-	s.log.Debug("listed the store", "objects", len(x.hashes), "duration", time.Since(started))
-	return x
+	if x != nil {
+		slices.Sort(x.hashes)
+	}
+	s.log.Debug("listed the store", "duration", time.Since(started))
+	return x, kept
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,7 @@ func TestSyncer(t *testing.T) {
 			t.Run("PrefixAndSuffix", func(t *testing.T) { testPrefixSuffix(t, fx) })
 			t.Run("CancelThenResume", func(t *testing.T) { testCancelThenResume(t, fx) })
 			t.Run("RequestsPerBlob", func(t *testing.T) { testRequestsPerBlob(t, fx) })
+			t.Run("DifferenceAgainstStore", func(t *testing.T) { testDifferenceAgainstStore(t, fx) })
 		})
 	}
 }
@@ -294,4 +296,54 @@ func testRequestsPerBlob(t *testing.T, fx storeFixture) {
 		t.Errorf("%d listings in two runs, want 2", counting.lists.Load())
 	}
 	assertStored(t, base, blobs, sameKey, 1)
+}
+
+// testDifferenceAgainstStore: a second backup after a first: new blobs are
+// uploaded, unchanged ones skipped, a changed one refused or replaced, and
+// StoreOnly names exactly the objects the second run did not ask for.
+func testDifferenceAgainstStore(t *testing.T, fx storeFixture) {
+	first := makeBlobs(6, 100)
+	for _, overwrite := range []bool{false, true} {
+		t.Run(fmt.Sprintf("overwrite=%v", overwrite), func(t *testing.T) {
+			store := openStore(t, fx.freshURL(t))
+			if _, _, err := syncBlobs(t.Context(), store, SyncOptions{Prefix: "p/"}, first); err != nil {
+				t.Fatal(err)
+			}
+			// second: blobs 0-2 as they were, 3 changed, 4 and 5 deleted, two new.
+			second := append([]testBlob(nil), first[:4]...)
+			second[3] = testBlob{uuid: first[3].uuid, data: []byte("changed content")}
+			second = append(second, makeBlobs(8, 100)[6:]...)
+			if _, err := store.Put(t.Context(), "not-a-uuid", BytesPayload([]byte("x"))); err != nil {
+				t.Fatal(err)
+			}
+			s := NewSyncer(t.Context(), store, SyncOptions{Prefix: "p/", Overwrite: overwrite, KeepListing: true, SpoolDir: t.TempDir()})
+			defer s.Close()
+			for _, b := range second {
+				if err := s.Add(t.Context(), b.uuid, int64(len(b.data)), bytes.NewReader(b.data)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := s.Wait()
+			want := Result{Uploaded: 2, Skipped: 3, Failed: 1, Refused: 1}
+			if overwrite {
+				want = Result{Uploaded: 3, Skipped: 3, Replaced: 1}
+			}
+			if res.Uploaded != want.Uploaded || res.Skipped != want.Skipped || res.Failed != want.Failed ||
+				res.Replaced != want.Replaced || res.Refused != want.Refused {
+				t.Errorf("result = %+v, want %+v", res, want)
+			}
+			if (err != nil) == overwrite {
+				t.Errorf("Wait = %v, want an error only without overwrite", err)
+			}
+			var only []string
+			if err := s.StoreOnly(t.Context(), func(o ObjectInfo) error { only = append(only, o.Key); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(only)
+			wantOnly := []string{"not-a-uuid", "p/" + first[4].uuid, "p/" + first[5].uuid}
+			if !slices.Equal(only, wantOnly) {
+				t.Errorf("StoreOnly = %v, want %v", only, wantOnly)
+			}
+		})
+	}
 }

@@ -148,6 +148,17 @@ func loadOptions(p Plan) command {
 	if !p.hasFiles() {
 		return c
 	}
+	c = append(c, storeOptions(p)...)
+	if o.Prune {
+		c = append(c, option(cliflag.Prune)...)
+	}
+	return c
+}
+
+// storeOptions are the store options files and migrate share.
+func storeOptions(p Plan) command {
+	o := p.Options
+	var c command
 	if o.Transfers > 0 {
 		c = append(c, option(cliflag.Transfers, lit(strconv.Itoa(o.Transfers)))...)
 	}
@@ -159,6 +170,15 @@ func loadOptions(p Plan) command {
 	}
 	if o.Create {
 		c = append(c, option(cliflag.Create)...)
+	}
+	if o.MaxBlobSize > 0 {
+		c = append(c, option(cliflag.MaxBlobSize, lit(strconv.FormatInt(o.MaxBlobSize, 10)))...)
+	}
+	if o.StoreGiveUp > 0 {
+		c = append(c, option(cliflag.StoreGiveUp, lit(o.StoreGiveUp.String()))...)
+	}
+	if o.StoreMaxFailures > 0 {
+		c = append(c, option(cliflag.StoreMaxFailures, lit(strconv.Itoa(o.StoreMaxFailures)))...)
 	}
 	return c
 }
@@ -180,6 +200,20 @@ func migrateCommand(p Plan, backup, work string) command {
 	c := append(command{lit("migrate"), lit(backup)}, targets(p)...)
 	c = append(c, workDir(work)...)
 	c = append(c, loadOptions(p)...)
+	return append(c, keyLayout(p)...)
+}
+
+// EarlierBackup stands for the earlier backup a pre-seed moves: the
+// operator takes it while the app still serves.
+const EarlierBackup = "EARLIER-BACKUP.tar.gz"
+
+// preseedCommand moves the files of an earlier backup before the window:
+// files only, with the store options migrate will use, so that migrate in
+// the window finds them and moves only the difference.
+func preseedCommand(p Plan, backup, work string) command {
+	c := command{lit("files"), lit(backup), lit("--" + cliflag.Files), envRef(p.Files.EnvVar)}
+	c = append(c, workDir(work)...)
+	c = append(c, storeOptions(p)...)
 	return append(c, keyLayout(p)...)
 }
 

@@ -213,6 +213,27 @@ var fixtures = []struct {
 		},
 	},
 	{
+		// The same app after its files were pre-seeded from an earlier
+		// backup: the window holds the database and the difference.
+		name: "postgres-s3-preseeded",
+		plan: func() Plan {
+			p := postgresS3Plan()
+			p.Store = StoreFacts{Listed: true, Objects: 48_100, Present: 47_730, PresentBytes: 61_400_000_000,
+				NotInBackup: 370, PruneCandidates: 369, PruneKeys: []string{"0a0a0a0a-1111-4222-8333-444444444444"}}
+			p.Estimate.FilesLeft = 4 * time.Minute
+			return p
+		},
+		k8s: K8sOptions{
+			Namespace:        "sales",
+			AppName:          "sales-app",
+			Image:            "ghcr.io/example/mxmigrate:v1.4.0",
+			LeaderDeployment: "sales-app-leader",
+			WorkerDeployment: "sales-app-worker",
+			LeaderContainer:  "mendix",
+			AppImage:         "registry.example.com/sales-app:2024.11.2",
+		},
+	},
+	{
 		name: "sqlserver-azure",
 		plan: sqlServerAzurePlan,
 		k8s: K8sOptions{

@@ -59,6 +59,28 @@ func migrationJob(p Plan, k K8sOptions) (*batchv1.Job, error) {
 		migrateCommand(asInJob(p), jobBackupPath(p), workMount))
 }
 
+// preseedJob moves the files of an earlier backup, put beside the final
+// one on the backup volume as EarlierBackup, while the app still serves:
+// files only, so it touches neither the database nor the running app.
+// Run it as often as wanted before the window; the migration Job then
+// moves only the difference.
+func preseedJob(p Plan, k K8sOptions) (*batchv1.Job, error) {
+	job, err := mxmigrateJob(p, k, k.names().PreseedJob, "preseed",
+		preseedCommand(asInJob(p), path.Join(backupMount, EarlierBackup), workMount))
+	if err != nil {
+		return nil, err
+	}
+	// Outside the window: the deadline is that of moving all files, not
+	// the window's; a rerun resumes where it stopped.
+	job.Spec.ActiveDeadlineSeconds = ptr(int64(preseedDeadline(p) / time.Second))
+	return job, nil
+}
+
+// preseedDeadline is twice the estimate for all files, at least a day.
+func preseedDeadline(p Plan) time.Duration {
+	return max(2*p.Estimate.Files, 24*time.Hour)
+}
+
 // verifyJob prints its JSON report to the log ("--report -"): the pod's
 // files are gone when it ends.
 func verifyJob(p Plan, k K8sOptions) (*batchv1.Job, error) {

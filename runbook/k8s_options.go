@@ -81,12 +81,14 @@ const DefaultJobTTL = 7 * 24 * time.Hour
 // k8sNames are the names of everything the manifests create or touch.
 type k8sNames struct {
 	MigrationJob, VerifyJob, WaitForMigration string
+	PreseedJob                                string
 }
 
 func (k K8sOptions) names() k8sNames {
 	return k8sNames{
 		MigrationJob:     k.AppName + "-mxmigrate",
 		VerifyJob:        k.AppName + "-mxmigrate-verify",
+		PreseedJob:       k.AppName + "-mxmigrate-preseed",
 		WaitForMigration: k.AppName + "-wait-for-migration",
 	}
 }
@@ -119,7 +121,7 @@ func (k K8sOptions) withDefaults(toolVersion string) (K8sOptions, error) {
 	// Job names end up in the job-name label of their pods: 63 characters.
 	labels := [][2]string{
 		{"namespace", k.Namespace}, {"app name", k.AppName}, {"migration job", n.MigrationJob},
-		{"verify job", n.VerifyJob}, {"wait-for-migration", n.WaitForMigration},
+		{"verify job", n.VerifyJob}, {"pre-seed job", n.PreseedJob}, {"wait-for-migration", n.WaitForMigration},
 		{"leader container", k.LeaderContainer}, {"worker container", k.WorkerContainer},
 	}
 	subdomains := [][2]string{

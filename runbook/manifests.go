@@ -21,11 +21,13 @@ type Manifest struct {
 type k8sFileNames struct {
 	Job, VerifyJob, LeaderPatch, WaitPatch, RBAC, Cutover string
 	ServiceAccount                                        string
+	PreseedJob                                            string
 }
 
 var fileNames = k8sFileNames{
 	Job:         "migration-job.yaml",
 	VerifyJob:   "verify-job.yaml",
+	PreseedJob:  "preseed-job.yaml",
 	LeaderPatch: "leader-patch.yaml",
 	WaitPatch:   "leader-wait-for-migration-patch.yaml",
 	RBAC:        "wait-for-migration-rbac.yaml",
@@ -78,6 +80,24 @@ func KubernetesManifests(p Plan, k K8sOptions) ([]Manifest, error) {
 		// The Jobs' ServiceAccount goes first in the migration Job's file,
 		// which cutover.sh and a GitOps rollout apply before either Job.
 		yamlFiles[0].objects = []any{jobServiceAccount(k, identity), job}
+	}
+	if p.hasFiles() {
+		preseed, err := preseedJob(p, k)
+		if err != nil {
+			return nil, err
+		}
+		applyJobIdentity(&preseed.Spec.Template, k, identity)
+		objects := []any{preseed}
+		if identity.needed() {
+			// The pre-seed runs days before the migration Job's file is
+			// applied: it brings the ServiceAccount too (apply is idempotent).
+			objects = []any{jobServiceAccount(k, identity), preseed}
+		}
+		yamlFiles = append(yamlFiles, struct {
+			name    string
+			objects []any
+			isPatch bool
+		}{fileNames.PreseedJob, objects, false})
 	}
 	var ms []Manifest
 	for _, f := range yamlFiles {

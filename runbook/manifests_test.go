@@ -74,10 +74,11 @@ func TestManifestsParseBackAndFollowTheRules(t *testing.T) {
 				names = append(names, name)
 			}
 			slices.Sort(names)
-			want := []string{"cutover.sh", "leader-patch.yaml", "leader-wait-for-migration-patch.yaml", "migration-job.yaml", "verify-job.yaml", "wait-for-migration-rbac.yaml"}
+			want := []string{"cutover.sh", "leader-patch.yaml", "leader-wait-for-migration-patch.yaml", "migration-job.yaml", "preseed-job.yaml", "verify-job.yaml", "wait-for-migration-rbac.yaml"}
 			if !slices.Equal(names, want) {
 				t.Fatalf("files = %q, want %q", names, want)
 			}
+			checkPreseedJob(t, kindDocument(files["preseed-job.yaml"], "Job"), p)
 			for _, name := range []string{"migration-job.yaml", "verify-job.yaml"} {
 				var job batchv1.Job
 				parseInto(t, kindDocument(files[name], "Job"), &job)
@@ -435,7 +436,10 @@ func checkJobIdentity(t *testing.T, files map[string][]byte, p Plan, k K8sOption
 	if got := sa.Annotations["eks.amazonaws.com/role-arn"]; got != awsRole {
 		t.Errorf("eks.amazonaws.com/role-arn = %q, want %q", got, awsRole)
 	}
-	for _, name := range []string{"migration-job.yaml", "verify-job.yaml"} {
+	for _, name := range []string{"migration-job.yaml", "verify-job.yaml", "preseed-job.yaml"} {
+		if files[name] == nil && name == "preseed-job.yaml" {
+			continue // a plan without a file store has no pre-seed
+		}
 		var job batchv1.Job
 		parseInto(t, kindDocument(files[name], "Job"), &job)
 		pod := job.Spec.Template
@@ -465,5 +469,25 @@ func TestJobIdentityNeedsItsID(t *testing.T) {
 	p.Files.IdentityID = ""
 	if _, err := KubernetesManifests(p, K8sOptions{AppName: "sales"}); err == nil || !strings.Contains(err.Error(), "--k8s-aws-role-arn") {
 		t.Errorf("got %v, want the missing role named", err)
+	}
+}
+
+// checkPreseedJob: the pre-seed Job moves the earlier backup's files only,
+// with the same image, and is not bound by the window.
+func checkPreseedJob(t *testing.T, doc []byte, p Plan) {
+	t.Helper()
+	var job batchv1.Job
+	parseInto(t, doc, &job)
+	c := job.Spec.Template.Spec.Containers
+	if len(c) != 1 || len(c[0].Args) < 2 || c[0].Args[0] != "files" || c[0].Args[1] != "/backup/"+EarlierBackup {
+		t.Fatalf("preseed job container = %+v, want files of %s", c, EarlierBackup)
+	}
+	for _, a := range c[0].Args {
+		if a == "--db" || a == "--prune" || strings.Contains(a, "://") {
+			t.Errorf("preseed job args %q: want files only, targets by reference", c[0].Args)
+		}
+	}
+	if d := job.Spec.ActiveDeadlineSeconds; d == nil || *d < int64(24*time.Hour/time.Second) {
+		t.Errorf("preseed job deadline = %v, want at least a day (it runs outside the window)", d)
 	}
 }

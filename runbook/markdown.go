@@ -23,6 +23,7 @@ var markdownTemplate = template.Must(template.New("runbook").Funcs(template.Func
 	"cell":  mdCell,
 	"bytes": units.Bytes,
 	"count": humanCount,
+	"int64": func(n int) int64 { return int64(n) },
 	"dur":   humanDuration,
 	"time":  humanTime,
 }).Parse(runbookTemplate))
@@ -57,6 +58,8 @@ type markdownView struct {
 	BackupArg     string
 	PlanCmd       string
 	MigrateCmd    string
+	PreseedCmd    string
+	EarlierBackup string
 	VerifyCmd     string
 	Settings      []Setting
 	Warnings      []string
@@ -106,6 +109,8 @@ func newMarkdownView(p Plan) markdownView {
 		BackupArg:     shellQuote(p.backupArg()),
 		PlanCmd:       planCommand(p, p.backupArg(), p.Options.WorkDir).shell(),
 		MigrateCmd:    migrateCommand(p, p.backupArg(), p.Options.WorkDir).shell(),
+		PreseedCmd:    preseedCommand(p, EarlierBackup, p.Options.WorkDir).shell(),
+		EarlierBackup: EarlierBackup,
 		VerifyCmd:     verifyCommand(p, p.backupArg(), p.Options.WorkDir, reportFile).shell(),
 		Settings:      RuntimeSettings(p),
 		Warnings:      storageWarnings(p),

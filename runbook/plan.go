@@ -56,6 +56,24 @@ type Plan struct {
 	// the target (from --model-version); empty when not given.
 	TargetModelVersion string
 	Options            Options
+	// Store is what the file store holds already, from plan's listing of
+	// it against the backup; Listed false when it was not listed.
+	Store StoreFacts
+}
+
+// StoreFacts is what plan found in the file store against the backup: the
+// base of a pre-seeded (two-phase) cutover.
+type StoreFacts struct {
+	Listed       bool
+	Objects      int   // objects under the prefix
+	Present      int   // the backup's files already stored, with their size
+	PresentBytes int64 // their bytes
+	NotInBackup  int   // objects the backup does not hold as a blob
+	// PruneCandidates: of those, the UUID-named ones under the prefix;
+	// migrate --prune deletes the ones no file document names. PruneKeys
+	// lists the first of them.
+	PruneCandidates int
+	PruneKeys       []string
 }
 
 // BackupFacts describes the source backup as read from its archive.
@@ -110,6 +128,17 @@ type Estimate struct {
 	Files    time.Duration
 	Verify   time.Duration
 	Basis    string // e.g. "measured on this machine: 180 MB/s"
+	// FilesLeft is the files' time for what the store lacks (plan's
+	// listing): the files' share of the window after pre-seeding.
+	// Meaningful only when Plan.Store.Listed.
+	FilesLeft time.Duration
+}
+
+// Window is the expected cutover window when the store already holds what
+// it holds (a pre-seeded store): the files not there yet move beside the
+// database.
+func (e Estimate) Window() time.Duration {
+	return max(e.Database, e.FilesLeft) + e.Verify
 }
 
 // Total is the expected wall time: the database and the files move at the
@@ -145,6 +174,11 @@ type Options struct {
 	MemoryBudget   int64
 	Overwrite      bool
 	Create         bool
+	Prune          bool // migrate --prune
+	// The store's limits; zero is mxmigrate's default.
+	MaxBlobSize      int64
+	StoreGiveUp      time.Duration
+	StoreMaxFailures int
 }
 
 var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -37,6 +37,7 @@ type Report struct {
 	DB         *DBReport     `json:"database,omitempty"`
 	Blobs      *FilesReport  `json:"files,omitempty"`
 	Upload     *UploadReport `json:"upload,omitempty"`
+	Prune      *PruneReport  `json:"prune,omitempty"`
 	Anomalies  []string      `json:"anomalies,omitempty"`
 	// Warnings are what the preflight let through with a warning: what is
 	// not carried over to the target, or carried over changed.
@@ -70,7 +71,32 @@ type UploadReport struct {
 	SkippedBytes int64    `json:"skippedBytes"`
 	Seconds      float64  `json:"seconds"`
 	Failures     []string `json:"failures,omitempty"`
+	// The difference against the store: New blobs were not there,
+	// Replaced and Refused were there with other content (put over with
+	// --overwrite, else left and failed), Skipped were there already.
+	New      int `json:"new"`
+	Replaced int `json:"replaced"`
+	Refused  int `json:"refused"`
+	// StoreOnly counts the objects the store held under keys the backup
+	// did not fill: files deleted in the app since an earlier backup, or
+	// objects of something else; nil when the store's listing failed.
+	StoreOnly *int `json:"storeOnly,omitempty"`
 }
+
+// PruneReport lists what --prune deleted: UUID-named objects under the
+// prefix that the backup holds neither as a blob nor as a file document.
+type PruneReport struct {
+	Deleted      []string `json:"deleted,omitempty"` // the first MaxPruneListed keys
+	DeletedCount int      `json:"deletedCount"`
+	// Kept: objects the backup does not hold that prune left alone: not
+	// UUID-named under the prefix, or named by a file document whose blob
+	// the backup lacks (the best copy left).
+	Kept     int      `json:"kept"`
+	Failures []string `json:"failures,omitempty"`
+}
+
+// MaxPruneListed bounds the keys a PruneReport lists.
+const MaxPruneListed = 1000
 
 // StartPhase records the start of a named phase; call the returned func
 // with the phase's error (nil for success) when it ends.
@@ -104,6 +130,9 @@ func (r *Report) Verified() bool {
 		return false
 	}
 	if r.Upload != nil && r.Upload.Failed > 0 {
+		return false
+	}
+	if r.Prune != nil && len(r.Prune.Failures) > 0 {
 		return false
 	}
 	return true
@@ -169,12 +198,27 @@ func (r *Report) WriteText(w io.Writer) {
 	if u := r.Upload; u != nil {
 		fmt.Fprintf(w, "  upload: %d uploaded, %d skipped (already there), %d failed, %s in %.1fs (%s/s)\n",
 			u.Uploaded, u.Skipped, u.Failed, units.Bytes(u.Bytes), u.Seconds, units.Bytes(int64(float64(u.Bytes)/max(u.Seconds, 0.001))))
+		fmt.Fprintf(w, "  difference against the store: %d new, %d changed (%d replaced, %d refused), %d unchanged",
+			u.New, u.Replaced+u.Refused, u.Replaced, u.Refused, u.Skipped)
+		if u.StoreOnly != nil {
+			fmt.Fprintf(w, ", %d in the store only", *u.StoreOnly)
+		}
+		fmt.Fprintln(w)
 		for i, f := range u.Failures {
 			if i == maxListed {
 				fmt.Fprintf(w, "    ... and %d more\n", len(u.Failures)-maxListed)
 				break
 			}
 			fmt.Fprintf(w, "    ! %s\n", escape.Text(f))
+		}
+	}
+	if p := r.Prune; p != nil {
+		fmt.Fprintf(w, "  prune: %d deleted, %d kept, %d failed\n", p.DeletedCount, p.Kept, len(p.Failures))
+		for _, line := range listSome("deleted", p.Deleted) {
+			fmt.Fprintf(w, "    - %s\n", escape.Text(line))
+		}
+		for _, line := range listSome("not deleted", p.Failures) {
+			fmt.Fprintf(w, "    ! %s\n", escape.Text(line))
 		}
 	}
 	if f := r.Blobs; f != nil {

@@ -20,7 +20,7 @@ const restoreJobs = "2"
 func (b *bench) groups() []groupSpec {
 	groups := []groupSpec{b.dbGroup()}
 	if b.tools.rclone != "" {
-		groups = append(groups, b.filesGroup(), b.migrateGroup(), b.verifyGroup(), b.exportGroup())
+		groups = append(groups, b.filesGroup(), b.migrateGroup(), b.verifyGroup(), b.exportGroup(), b.preseedGroup())
 	}
 	return onlyGroups(groups)
 }

@@ -35,7 +35,13 @@ func addFilesFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	fs.Var((*units.Size)(&c.MemoryBudget), cliflag.MemoryBudget, "blobs held in memory at once, e.g. 256MiB; larger blobs spool to --work-dir")
 	fs.Var((*units.Size)(&c.MaxBlobSize), cliflag.MaxBlobSize, "refuse (exit 2) a blob entry larger than this, e.g. 4GiB: a damaged or forged backup")
 	fs.DurationVar(&c.StoreGiveUp, cliflag.StoreGiveUp, blobsync.DefaultGiveUpAfter, "stop the run (exit 1) when the store has not answered for this long; a rerun resumes")
-	fs.IntVar(&c.StoreMaxFailures, cliflag.StoreMaxFail, blobsync.DefaultMaxFailedInARow, "stop the run (exit 1) after this many store calls failed in a row")
+	fs.IntVar(&c.StoreMaxFailures, cliflag.StoreMaxFailures, blobsync.DefaultMaxFailedInARow, "stop the run (exit 1) after this many store calls failed in a row")
+}
+
+// addPruneFlag is migrate's (and plan's): only migrate has the file
+// documents that prune must respect.
+func addPruneFlag(fs *pflag.FlagSet, c *pipeline.Config) {
+	fs.BoolVar(&c.Prune, cliflag.Prune, false, "after a verified run, delete the UUID-named objects under the prefix that the backup holds neither as a blob nor as a file document (files deleted in the app since a pre-seed; plan lists the candidates)")
 }
 
 // addNamingFlags are the object-key options verify needs too.

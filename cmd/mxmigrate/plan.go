@@ -24,6 +24,7 @@ type planFlags struct {
 func (p *planFlags) add(fs *pflag.FlagSet) {
 	addDBFlags(fs, &p.cfg)
 	addFilesFlags(fs, &p.cfg)
+	addPruneFlag(fs, &p.cfg)
 	fs.StringVar(&p.modelVersion, cliflag.ModelVersion, "", "the model version of the app that will run on the target, checked against the backup's")
 	fs.DurationVar(&p.window, cliflag.Window, 0, "the planned migration window, e.g. 2h")
 }

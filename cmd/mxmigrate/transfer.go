@@ -43,6 +43,9 @@ func transferCommand(g *globals, use, short, long string, groups flagGroups, run
 	if groups&filesFlags != 0 {
 		addFilesFlags(cmd.Flags(), &cfg)
 	}
+	if groups&dbFlags != 0 && groups&filesFlags != 0 {
+		addPruneFlag(cmd.Flags(), &cfg)
+	}
 	cmd.Flags().StringVar(&reportPath, cliflag.Report, "", "write a JSON report to this file ('-' for stdout)")
 	return cmd
 }

@@ -38,9 +38,11 @@ const (
 	Overwrite    = "overwrite"
 	Create       = "create"
 	MemoryBudget = "memory-budget"
-	MaxBlobSize  = "max-blob-size"
-	StoreGiveUp  = "store-give-up"
-	StoreMaxFail = "store-max-failures"
+	Prune        = "prune"
+
+	MaxBlobSize      = "max-blob-size"
+	StoreGiveUp      = "store-give-up"
+	StoreMaxFailures = "store-max-failures"
 
 	Report       = "report"
 	ModelVersion = "model-version"

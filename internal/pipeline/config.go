@@ -59,6 +59,9 @@ type Config struct {
 	StoreGiveUp      time.Duration
 	StoreMaxFailures int
 	MaxBlobSize      int64 // refuse a blob entry larger than this (0: the default)
+	// Prune deletes, after a verified migrate, the UUID-named objects under
+	// the prefix that the backup holds neither as a blob nor as a row.
+	Prune bool
 
 	Checksums bool
 	FileTable verify.FileTable

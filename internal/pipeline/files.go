@@ -44,6 +44,9 @@ func openFilesStage(ctx context.Context, cfg *Config, report *verify.Report) (*f
 // progress display.
 func (f *filesStage) start(ctx context.Context, runDir string, totalBytes int64) {
 	opts := f.cfg.syncOptions(runDir)
+	// The run's one listing of the store is kept for the difference
+	// report and for --prune.
+	opts.KeepListing = true
 	if f.cfg.Progress != nil {
 		f.task = f.cfg.Progress.StartBytes("files", totalBytes)
 		opts.OnDone = func(_ string, size int64, _ blobsync.Outcome) { f.task.Add(size) }
@@ -80,6 +83,14 @@ func (f *filesStage) wait() (*verify.UploadReport, error) {
 	rep := &verify.UploadReport{
 		Uploaded: res.Uploaded, Skipped: res.Skipped, Failed: res.Failed,
 		Bytes: res.Bytes, SkippedBytes: res.SkippedBytes, Seconds: res.Duration.Seconds(),
+		New: res.Uploaded - res.Replaced, Replaced: res.Replaced, Refused: res.Refused,
+	}
+	storeOnly := 0
+	listErr := f.syncer.StoreOnly(context.Background(), func(blobsync.ObjectInfo) error { storeOnly++; return nil })
+	if listErr == nil {
+		rep.StoreOnly = &storeOnly
+	} else if err == nil {
+		f.cfg.Log.Warn("cannot tell which objects the backup no longer holds", "err", listErr)
 	}
 	for _, fail := range res.Failures {
 		rep.Failures = append(rep.Failures, fail.Key+": "+fail.Err)
@@ -87,7 +98,12 @@ func (f *filesStage) wait() (*verify.UploadReport, error) {
 	return rep, err
 }
 
-func (f *filesStage) close() { f.store.Close() }
+func (f *filesStage) close() {
+	if f.syncer != nil {
+		f.syncer.Close()
+	}
+	f.store.Close()
+}
 
 // anomaly logs a backup anomaly and remembers the UUID it may name.
 func (f *filesStage) anomaly(cfg *Config) func(snapshot.Anomaly) {

@@ -63,12 +63,23 @@ type SequenceFacts struct {
 
 // Inspect reads the backup once, as a stream, and describes it.
 func Inspect(ctx context.Context, path string) (*Inspection, error) {
+	return inspect(ctx, path, nil)
+}
+
+// inspect is Inspect that also tells onBlob (when not nil) of every blob,
+// without its bytes.
+func inspect(ctx context.Context, path string, onBlob func(snapshot.Blob)) (*Inspection, error) {
 	backup, err := snapshot.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	in := &Inspection{Backup: path, Kind: backup.Kind(), Tables: []TableFacts{}, Sequences: []SequenceFacts{}, Indexes: []string{}, Constraints: []string{}}
+	var blob func(context.Context, snapshot.Blob, io.Reader) error
+	if onBlob != nil {
+		blob = func(_ context.Context, b snapshot.Blob, _ io.Reader) error { onBlob(b); return nil }
+	}
 	summary, err := backup.Walk(ctx, snapshot.Visitor{
+		Blob: blob,
 		Dump: func(ctx context.Context, r io.Reader, size int64) error {
 			a, err := pgdump.ReadTOC(r)
 			if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/runbook"
+	"github.com/mxmigrate/mxmigrate/snapshot"
 )
 
 // probeSize is the size of the object plan writes (and removes) to prove
@@ -53,12 +54,25 @@ func Plan(ctx context.Context, cfg Config, modelVersion string, window time.Dura
 	}
 	plan.Options = PlanOptions(cfg, window)
 
+	// The store is listed once, before the backup is read, so that the
+	// read can tell which of its files the store holds already.
+	var listing *storeListing
+	if cfg.Files != "" {
+		listing = planListing(ctx, &cfg)
+	}
+	var onBlob func(snapshot.Blob)
+	if listing != nil {
+		onBlob = func(b snapshot.Blob) { listing.blob(&plan.Store, b) }
+	}
 	started := time.Now()
-	in, err := Inspect(ctx, cfg.Backup)
+	in, err := inspect(ctx, cfg.Backup, onBlob)
 	if err != nil {
 		return plan, err
 	}
 	readTime := time.Since(started)
+	if listing != nil {
+		listing.finish(&plan.Store)
+	}
 	plan.Backup = backupFacts(in, cfg.Backup)
 	if in.source == nil {
 		return plan, exitcode.With(exitcode.BadInput, errors.New("the backup holds no database dump"))
@@ -84,7 +98,7 @@ func Plan(ctx context.Context, cfg Config, modelVersion string, window time.Dura
 		plan.Files, checks, uploadRate = planFiles(ctx, &cfg)
 		plan.Checks = append(plan.Checks, checks...)
 	}
-	plan.Estimate = estimate(in, backupSize(cfg.Backup), readTime, uploadRate)
+	plan.Estimate = estimate(in, backupSize(cfg.Backup), readTime, uploadRate, plan.Store.PresentBytes)
 	for _, c := range plan.Checks {
 		if !c.OK {
 			return plan, exitcode.With(exitcode.PreflightRefused, fmt.Errorf("preflight %s: %s", c.Name, c.Detail))
@@ -220,6 +234,37 @@ func planFiles(ctx context.Context, cfg *Config) (runbook.TargetFacts, []runbook
 	return facts, checks, rate
 }
 
+// planListing lists the store for plan; nil when it cannot (the store
+// checks say why).
+func planListing(ctx context.Context, cfg *Config) *storeListing {
+	store, err := cfg.openStoreCreating(ctx, false)
+	if err != nil {
+		return nil
+	}
+	defer store.Close()
+	l, err := listStore(ctx, store, cfg.Prefix, cfg.Suffix)
+	if err != nil {
+		cfg.Log.Warn("listing the store failed; the estimate assumes it holds none of the backup's files", "err", err)
+		return nil
+	}
+	return l
+}
+
+// listSome shows the first of n items.
+func listSome(kind string, n int, items []string) []string {
+	if n == 0 {
+		return nil
+	}
+	const shown = 20
+	more := ""
+	if len(items) > shown {
+		items, more = items[:shown], fmt.Sprintf(" ... and %d more", n-shown)
+	} else if n > len(items) {
+		more = fmt.Sprintf(" ... and %d more", n-len(items))
+	}
+	return []string{fmt.Sprintf("%s (%d): %s%s", kind, n, strings.Join(items, ", "), more)}
+}
+
 // PlanOptions are the options a plan records for the runbook's commands:
 // every database and store option of cfg (completed with the defaults).
 func PlanOptions(cfg Config, window time.Duration) runbook.Options {
@@ -229,15 +274,28 @@ func PlanOptions(cfg Config, window time.Duration) runbook.Options {
 		Jobs: cfg.Jobs, Schema: cfg.Schema, IfExists: cfg.IfExists, AllowConnected: cfg.AllowConnected,
 		WaitLock: cfg.WaitLock, TypeMapFile: cfg.TypeMapFile, Loader: cfg.Loader, Checksums: cfg.Checksums,
 		Transfers: cfg.Transfers, Prefix: cfg.Prefix, Suffix: cfg.Suffix, MemoryBudget: cfg.MemoryBudget,
-		Overwrite: cfg.Overwrite, Create: cfg.Create,
+		Overwrite: cfg.Overwrite, Create: cfg.Create, Prune: cfg.Prune,
+		MaxBlobSize:      nonDefault(cfg.MaxBlobSize, DefaultMaxBlobSize),
+		StoreGiveUp:      nonDefault(cfg.StoreGiveUp, blobsync.DefaultGiveUpAfter),
+		StoreMaxFailures: nonDefault(cfg.StoreMaxFailures, blobsync.DefaultMaxFailedInARow),
 	}
+}
+
+// nonDefault is v, or zero when it is the default: the runbook's commands
+// then leave the option out.
+func nonDefault[T comparable](v, def T) T {
+	var zero T
+	if v == def {
+		return zero
+	}
+	return v
 }
 
 // estimate turns what plan measured into durations: the backup's read
 // rate bounds everything, the probe's upload rate (times the transfers in
 // flight, a deliberately cautious half of them) bounds the files, and the
 // database restore rate is assumed.
-func estimate(in *Inspection, size int64, readTime time.Duration, uploadRate float64) runbook.Estimate {
+func estimate(in *Inspection, size int64, readTime time.Duration, uploadRate float64, presentBytes int64) runbook.Estimate {
 	readRate := float64(size) / max(readTime.Seconds(), 0.001)
 	e := runbook.Estimate{Verify: readTime}
 	dbBytes := float64(in.Dump.Size)
@@ -249,6 +307,9 @@ func estimate(in *Inspection, size int64, readTime time.Duration, uploadRate flo
 	if uploadRate > 0 {
 		filesRate := min(readRate, uploadRate*8)
 		e.Files = seconds(float64(in.FilesBytes) / filesRate)
+		// What the store holds already is only read past, at the read rate.
+		left := float64(in.FilesBytes - presentBytes)
+		e.FilesLeft = seconds(left/filesRate + float64(presentBytes)/readRate)
 		basis = append(basis, fmt.Sprintf("store upload measured at %s/s for one object", formatRate(uploadRate)))
 	}
 	basis = append(basis, fmt.Sprintf("database restore assumed at %s/s", formatRate(assumedRestoreRate)))
@@ -327,6 +388,12 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 	if p.Files.Kind != "" {
 		fmt.Fprintf(w, "  files     %d files, %d bytes -> %s\n", p.Backup.Files, p.Backup.FilesBytes, orNone(redact.URL(p.Files.URL)))
 	}
+	if line := storeFactsText(p.Store); line != "" {
+		fmt.Fprintf(w, "  %s\n", line)
+		for _, line := range listSome("prune candidates", p.Store.PruneCandidates, p.Store.PruneKeys) {
+			fmt.Fprintf(w, "            %s\n", escape.Text(line))
+		}
+	}
 	if p.Backup.Anomalies > 0 {
 		fmt.Fprintf(w, "  anomalies %d in the backup (see mxmigrate inspect)\n", p.Backup.Anomalies)
 	}
@@ -344,6 +411,10 @@ func WritePlanText(w io.Writer, p runbook.Plan) {
 	e := p.Estimate
 	fmt.Fprintf(w, "Estimate  %s in all (database %s, files %s, side by side; verification %s)\n",
 		roughly(e.Total()), roughly(e.Database), roughly(e.Files), roughly(e.Verify))
+	if p.Files.Kind != "" && p.Store.Listed {
+		fmt.Fprintf(w, "          window with the store as it is now %s; without pre-seeding %s (pre-seed with mxmigrate files EARLIER-BACKUP --files URL)\n",
+			roughly(e.Window()), roughly(e.Total()))
+	}
 	fmt.Fprintf(w, "          %s\n", e.Basis)
 	if p.Files.Kind != "" {
 		fmt.Fprintln(w, "Nothing was written to the targets but the store's probe object, removed again (see plan --help).")

@@ -81,6 +81,9 @@ func runDB(ctx context.Context, cfg *Config, report *verify.Report) error {
 }
 
 func runFiles(ctx context.Context, cfg *Config, report *verify.Report) error {
+	if cfg.Prune {
+		return errPruneNeedsRows
+	}
 	backup, runDir, cleanup, err := openBackup(cfg)
 	if err != nil {
 		return err
@@ -276,6 +279,12 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 	endVerify := report.StartPhase("verify files")
 	report.Blobs, err = verify.CompareFiles(ctx, stage.target, files.store, cfg.FileTable, files.blobs)
 	endVerify(err)
+	if err != nil || !cfg.Prune || !report.Verified() {
+		return err
+	}
+	endPrune := report.StartPhase("prune")
+	report.Prune, err = files.prune(ctx, stage.target)
+	endPrune(err)
 	return err
 }
 
