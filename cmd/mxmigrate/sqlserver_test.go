@@ -256,7 +256,7 @@ func TestConcurrentRunsLoadOnce(t *testing.T) {
 	}
 	defer conn.Close()
 	var got int
-	if err := conn.QueryRowContext(context.Background(), `DECLARE @r int; EXEC @r = sp_getapplock @Resource = N'mxmigrate', @LockMode = 'Exclusive', @LockOwner = 'Session', @DbPrincipal = 'public'; SELECT @r`).Scan(&got); err != nil || got < 0 {
+	if err := conn.QueryRowContext(context.Background(), `DECLARE @r int, @resource nvarchar(255) = N'mxmigrate:' + DB_NAME(); EXEC @r = sp_getapplock @Resource = @resource, @LockMode = 'Exclusive', @LockOwner = 'Session', @DbPrincipal = 'public'; SELECT @r`).Scan(&got); err != nil || got < 0 {
 		t.Fatalf("hold the lock: %d %v", got, err)
 	}
 	_, err = pipeline.DB(context.Background(), pipeline.Config{Backup: sampleBackup, DB: dsn, Schema: schema, AllowConnected: true, WorkDir: t.TempDir(), Version: "test"})

@@ -13,9 +13,12 @@ import (
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 )
 
-// lockResource names the application lock; sp_getapplock locks are per
-// database, so one migration at a time runs against a database.
-const lockResource = "mxmigrate"
+// lockResource names the application lock. sp_getapplock locks are per
+// database on SQL Server, so one migration at a time runs against a
+// database; the database's name is part of the resource all the same, so
+// that servers whose application locks are server-wide (the Babelfish
+// stand-in) keep databases apart too.
+const lockResource = "N'mxmigrate:' + DB_NAME()"
 
 // Lock takes an exclusive session-owned application lock on a connection
 // pinned for the run: SQL Server releases it when that session ends, so a
@@ -27,9 +30,9 @@ func (t *target) Lock(ctx context.Context, wait time.Duration) (func(), error) {
 	}
 	timeout := min(wait.Milliseconds(), math.MaxInt32)
 	var result int
-	err = conn.QueryRowContext(ctx, `DECLARE @result int;
-EXEC @result = sp_getapplock @Resource = @p1, @LockMode = 'Exclusive', @LockOwner = 'Session', @LockTimeout = @p2, @DbPrincipal = 'public';
-SELECT @result`, lockResource, int64(timeout)).Scan(&result)
+	err = conn.QueryRowContext(ctx, `DECLARE @result int, @resource nvarchar(255) = `+lockResource+`;
+EXEC @result = sp_getapplock @Resource = @resource, @LockMode = 'Exclusive', @LockOwner = 'Session', @LockTimeout = @p1, @DbPrincipal = 'public';
+SELECT @result`, int64(timeout)).Scan(&result)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("lock %s: %w", t, err)
@@ -53,7 +56,8 @@ SELECT @result`, lockResource, int64(timeout)).Scan(&result)
 			// The run's context may be cancelled already: release anyway.
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			_, err := conn.ExecContext(ctx, `EXEC sp_releaseapplock @Resource = @p1, @LockOwner = 'Session'`, lockResource)
+			_, err := conn.ExecContext(ctx, `DECLARE @resource nvarchar(255) = `+lockResource+`;
+EXEC sp_releaseapplock @Resource = @resource, @LockOwner = 'Session'`)
 			if err != nil {
 				t.log.Warn("release the migration lock (it goes with the session anyway)", "target", t.String(), "err", err)
 			}
