@@ -34,6 +34,7 @@ const azuriteStartAttempts = 3
 // PATH; when none exists the test is skipped (or failed, see Unavailable).
 func Azurite(t testing.TB) *AzuriteServer {
 	t.Helper()
+	SkipIfShort(t, "Azurite")
 	cached := filepath.Join(CacheDir(), "azurite", "node_modules", ".bin", "azurite-blob")
 	bin := findBinary("MXMIGRATE_AZURITE", cached, "azurite-blob")
 	if bin == "" {

@@ -34,6 +34,7 @@ const minioStartAttempts = 3
 // Unavailable).
 func MinIO(t testing.TB) *MinIOServer {
 	t.Helper()
+	SkipIfShort(t, "MinIO")
 	bin := findBinary("MXMIGRATE_MINIO", filepath.Join(CacheDir(), "bin", "minio"), "minio")
 	if bin == "" {
 		Unavailable(t, "MinIO", "run `make test-deps` (or set MXMIGRATE_MINIO to a minio binary)")
