@@ -40,10 +40,26 @@ func uniqueName(kind string) string {
 	return fmt.Sprintf("%s-%06d", kind, locationSeq.Add(1))
 }
 
-// fixtures starts MinIO and Azurite for t and returns the three stores.
+// storeKind is one kind of store and how to set up its fixture.
+type storeKind struct {
+	name    string
+	fixture func(t *testing.T) storeFixture
+}
+
+// storeKinds lists the three stores. Each fixture starts its server (MinIO,
+// Azurite) only when called, in the subtest of that store: the file store's
+// tests need no server, so `-short` and `-run /file` start none.
 // Credentials go into the environment as a user would set them.
-func fixtures(t *testing.T) []storeFixture {
-	return []storeFixture{fileFixture(t), s3Fixture(t), azureFixture(t)}
+func storeKinds() []storeKind {
+	return []storeKind{{"file", fileFixture}, {"s3", s3Fixture}, {"azblob", azureFixture}}
+}
+
+// forEachStore runs tests once per store, as a subtest named after it, with
+// that store's fixture set up lazily inside the subtest.
+func forEachStore(t *testing.T, tests func(t *testing.T, fx storeFixture)) {
+	for _, kind := range storeKinds() {
+		t.Run(kind.name, func(t *testing.T) { tests(t, kind.fixture(t)) })
+	}
 }
 
 func fileFixture(t *testing.T) storeFixture {

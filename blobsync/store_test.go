@@ -70,21 +70,19 @@ func listAll(t *testing.T, s Store) map[string]int64 {
 
 func TestStores(t *testing.T) {
 	withSmallParts(t)
-	for _, fx := range fixtures(t) {
-		t.Run(fx.name, func(t *testing.T) {
-			t.Run("PutStatOpen", func(t *testing.T) { testPutStatOpen(t, fx) })
-			t.Run("PutReplaces", func(t *testing.T) { testPutReplaces(t, fx) })
-			t.Run("Missing", func(t *testing.T) { testMissingObject(t, fx) })
-			t.Run("ListUnderPrefix", func(t *testing.T) { testListUnderPrefix(t, fx) })
-			t.Run("ListStopsOnCallbackError", func(t *testing.T) { testListStops(t, fx) })
-			t.Run("Delete", func(t *testing.T) { testDelete(t, fx) })
-			t.Run("PutRejectsWrongMD5", func(t *testing.T) { testPutRejectsWrongMD5(t, fx) })
-			t.Run("InvalidKeys", func(t *testing.T) { testInvalidKeys(t, fx) })
-			t.Run("Closed", func(t *testing.T) { testClosed(t, fx) })
-			t.Run("MissingLocation", func(t *testing.T) { testMissingLocation(t, fx) })
-			t.Run("BadCredentials", func(t *testing.T) { testBadCredentials(t, fx) })
-		})
-	}
+	forEachStore(t, func(t *testing.T, fx storeFixture) {
+		t.Run("PutStatOpen", func(t *testing.T) { testPutStatOpen(t, fx) })
+		t.Run("PutReplaces", func(t *testing.T) { testPutReplaces(t, fx) })
+		t.Run("Missing", func(t *testing.T) { testMissingObject(t, fx) })
+		t.Run("ListUnderPrefix", func(t *testing.T) { testListUnderPrefix(t, fx) })
+		t.Run("ListStopsOnCallbackError", func(t *testing.T) { testListStops(t, fx) })
+		t.Run("Delete", func(t *testing.T) { testDelete(t, fx) })
+		t.Run("PutRejectsWrongMD5", func(t *testing.T) { testPutRejectsWrongMD5(t, fx) })
+		t.Run("InvalidKeys", func(t *testing.T) { testInvalidKeys(t, fx) })
+		t.Run("Closed", func(t *testing.T) { testClosed(t, fx) })
+		t.Run("MissingLocation", func(t *testing.T) { testMissingLocation(t, fx) })
+		t.Run("BadCredentials", func(t *testing.T) { testBadCredentials(t, fx) })
+	})
 }
 
 func testPutStatOpen(t *testing.T, fx storeFixture) {

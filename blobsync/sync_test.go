@@ -82,17 +82,15 @@ var fastRetry = RetryPolicy{MaxAttempts: 3, BaseDelay: 1, MaxDelay: 1}
 
 func TestSyncer(t *testing.T) {
 	withSmallParts(t)
-	for _, fx := range fixtures(t) {
-		t.Run(fx.name, func(t *testing.T) {
-			t.Run("ManySmallBlobsThenRerunSkipsAll", func(t *testing.T) { testManySmallBlobs(t, fx) })
-			t.Run("ZeroAndSpooledLargeBlobs", func(t *testing.T) { testZeroAndLargeBlobs(t, fx) })
-			t.Run("ExistingDifferentContent", func(t *testing.T) { testExistingDifferentContent(t, fx) })
-			t.Run("PrefixAndSuffix", func(t *testing.T) { testPrefixSuffix(t, fx) })
-			t.Run("CancelThenResume", func(t *testing.T) { testCancelThenResume(t, fx) })
-			t.Run("RequestsPerBlob", func(t *testing.T) { testRequestsPerBlob(t, fx) })
-			t.Run("DifferenceAgainstStore", func(t *testing.T) { testDifferenceAgainstStore(t, fx) })
-		})
-	}
+	forEachStore(t, func(t *testing.T, fx storeFixture) {
+		t.Run("ManySmallBlobsThenRerunSkipsAll", func(t *testing.T) { testManySmallBlobs(t, fx) })
+		t.Run("ZeroAndSpooledLargeBlobs", func(t *testing.T) { testZeroAndLargeBlobs(t, fx) })
+		t.Run("ExistingDifferentContent", func(t *testing.T) { testExistingDifferentContent(t, fx) })
+		t.Run("PrefixAndSuffix", func(t *testing.T) { testPrefixSuffix(t, fx) })
+		t.Run("CancelThenResume", func(t *testing.T) { testCancelThenResume(t, fx) })
+		t.Run("RequestsPerBlob", func(t *testing.T) { testRequestsPerBlob(t, fx) })
+		t.Run("DifferenceAgainstStore", func(t *testing.T) { testDifferenceAgainstStore(t, fx) })
+	})
 }
 
 func testManySmallBlobs(t *testing.T, fx storeFixture) {

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -24,10 +23,7 @@ import (
 // its URL; the database is dropped at the end.
 func sqlServerDatabase(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv("MSSQL_TEST_DSN")
-	if dsn == "" {
-		t.Skip("MSSQL_TEST_DSN is not set: no SQL Server to export from")
-	}
+	dsn := testenv.SQLServer(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)

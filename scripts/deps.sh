@@ -5,6 +5,7 @@
 #
 #   scripts/deps.sh postgres        only PostgreSQL (make demo)
 #   scripts/deps.sh all             everything the tests start (make test)
+#   scripts/deps.sh standin         what the SQL Server stand-in needs
 set -euo pipefail
 
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c" # RELEASE.2026-02-12
@@ -49,8 +50,20 @@ install_azurite() {
   npm install --silent --no-audit --no-fund --prefix "$dir" "azurite@$AZURITE_VERSION" >/dev/null
 }
 
+# The SQL Server stand-in (../shared/mssql-standin) is a prebuilt Babelfish:
+# its uuid-ossp extension needs the OSSP uuid library from Debian.
+install_standin_libs() {
+  if ldconfig -p 2>/dev/null | grep -q 'libossp-uuid\.so\.16'; then return; fi
+  say "installing libossp-uuid16 (Debian), which the SQL Server stand-in needs"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libossp-uuid16 >/dev/null
+}
+
 case "$what" in
   postgres) install_postgres ;;
   all) install_postgres; install_minio; install_azurite ;;
+  standin) install_standin_libs ;;
   *) say "unknown target $what (use postgres or all)"; exit 2 ;;
 esac

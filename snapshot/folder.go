@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // walkFolder reads an extracted full snapshot. filepath.WalkDir visits in
@@ -23,11 +24,10 @@ func (w *walker) walkFolder(ctx context.Context) error {
 		return fmt.Errorf("backup folder %s: reading failed %s: %w; check the folder's permissions and that nothing writes to it", w.b.path, where, err)
 	}
 	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		rel, relErr := filepath.Rel(root, path)
-		if relErr != nil {
-			return relErr
+		name, nameErr := entryName(root, path, filepath.Separator)
+		if nameErr != nil {
+			return nameErr
 		}
-		name := filepath.ToSlash(rel)
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return interrupted(w.b.path, "at "+name, ctxErr)
 		}
@@ -43,6 +43,30 @@ func (w *walker) walkFolder(ctx context.Context) error {
 		}
 		return w.visit(ctx, e, func() (io.ReadCloser, error) { return os.Open(path) })
 	})
+}
+
+// entryName turns the local path of an entry below root (as WalkDir gives
+// it: root, sep, the rest) into the name the same entry has in a tar of the
+// backup: relative, with "/" between its parts whatever the platform's
+// separator sep is (`\` on Windows). On Unix a `\` is part of a file name
+// and stays (unsafePath reports one that could climb out). Plain string
+// work, so that the Windows form is tested on every platform.
+func entryName(root, path string, sep byte) (string, error) {
+	if path == root {
+		return ".", nil
+	}
+	prefix := root
+	if !strings.HasSuffix(prefix, string(sep)) {
+		prefix += string(sep)
+	}
+	rel, ok := strings.CutPrefix(path, prefix)
+	if !ok || rel == "" {
+		return "", fmt.Errorf("backup folder %s: %s is not inside it", root, path)
+	}
+	if sep != '/' {
+		rel = strings.ReplaceAll(rel, string(sep), "/")
+	}
+	return rel, nil
 }
 
 // folderEntry describes a directory entry in the terms place understands.

@@ -135,3 +135,52 @@ func TestWalkBareBackup(t *testing.T) {
 	checkSummary(t, sum, Summary{Kind: KindDatabase, Path: path, DumpEntry: "app.backup",
 		DumpSize: int64(len(fakeDump)), HasDump: true}, nil)
 }
+
+// The folder form works with either separator: entryName is checked with
+// Windows paths here on every platform, and the names it gives are placed
+// in the layout like a tar's.
+func TestEntryNameWithEitherSeparator(t *testing.T) {
+	tests := []struct {
+		name       string
+		root, path string
+		sep        byte
+		want       string
+		wantRole   role
+		wantErr    bool
+	}{
+		{"unix root itself", "/srv/backup", "/srv/backup", '/', ".", roleIgnore, false},
+		{"unix blob", "/srv/backup", "/srv/backup/" + blobAPath, '/', blobAPath, roleBlob, false},
+		{"unix dump", "/srv/backup", "/srv/backup/db/db.backup", '/', "db/db.backup", roleDump, false},
+		{"unix backslash is a name character", "/srv/backup", `/srv/backup/tree/0a\1b`, '/', `tree/0a\1b`, roleAnomaly, false},
+		{"unix filesystem root", "/", "/.metadata", '/', ".metadata", roleMetadata, false},
+		{"windows root itself", `C:\backups\snap`, `C:\backups\snap`, '\\', ".", roleIgnore, false},
+		{"windows blob", `C:\backups\snap`, `C:\backups\snap\tree\0a\1b\` + uuidA, '\\', blobAPath, roleBlob, false},
+		{"windows dump", `C:\backups\snap`, `C:\backups\snap\db\db.backup`, '\\', "db/db.backup", roleDump, false},
+		{"windows metadata", `C:\backups\snap`, `C:\backups\snap\.metadata`, '\\', ".metadata", roleMetadata, false},
+		{"windows drive root", `D:\`, `D:\db\db.backup`, '\\', "db/db.backup", roleDump, false},
+		{"windows UNC share", `\\nas\exports\snap`, `\\nas\exports\snap\tree\0a\1b\` + uuidA, '\\', blobAPath, roleBlob, false},
+		{"windows sibling with the same prefix", `C:\backups\snap`, `C:\backups\snap2\db\db.backup`, '\\', "", 0, true},
+		{"outside the root", "/srv/backup", "/srv/other/x", '/', "", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := entryName(tt.root, tt.path, tt.sep)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("entryName(%q, %q) = %q, want an error", tt.root, tt.path, got)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("entryName(%q, %q) = %q, %v; want %q", tt.root, tt.path, got, err, tt.want)
+			}
+			typ := typeRegular
+			if got == "." {
+				typ = typeDir
+			}
+			if r := place(entry{name: got, typ: typ}).role; r != tt.wantRole {
+				t.Errorf("%q placed as role %d, want %d", got, r, tt.wantRole)
+			}
+		})
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mxmigrate/mxmigrate/internal/pgserver"
@@ -247,8 +246,8 @@ func (b *bench) timeStep(ctx context.Context, st step, logName string) (Measurem
 	cmd.Dir = b.root
 	cmd.Env = append(b.baseEnv(), st.env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	ownProcessGroup(cmd)
+	cmd.Cancel = func() error { return killProcessGroup(cmd.Process) }
 	cmd.WaitDelay = 10 * time.Second
 	runErr := cmd.Run()
 	data, _ := os.ReadFile(statsPath)

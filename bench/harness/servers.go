@@ -70,7 +70,7 @@ func tryStartMinIO(ctx context.Context, bin, dataDir string) (*minioServer, erro
 		"HOME="+dataDir)
 	// Its own process group: a Ctrl-C reaches the harness, which stops
 	// MinIO itself after the current step.
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(m.cmd)
 	if err := m.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start MinIO: %w", err)
 	}

@@ -38,10 +38,7 @@ const standInWait = "3m"
 
 func mssqlDSN(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv("MSSQL_TEST_DSN")
-	if dsn == "" {
-		t.Skip("MSSQL_TEST_DSN is not set: no SQL Server to test the commands against")
-	}
+	dsn := testenv.SQLServer(t)
 	return dsn
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -37,6 +38,10 @@ func TestMain(m *testing.M) {
 }
 
 func runWithCluster(m *testing.M) int {
+	flag.Parse() // testing.Short needs the flags before m.Run parses them
+	if testing.Short() {
+		return m.Run() // needCluster skips every test that needs it
+	}
 	dir, err := os.MkdirTemp("", "mxmigrate-pgtest-")
 	if err != nil {
 		clusterErr = err
@@ -62,6 +67,7 @@ func runWithCluster(m *testing.M) int {
 
 func needCluster(t *testing.T) *pgserver.Cluster {
 	t.Helper()
+	testenv.SkipIfShort(t, "PostgreSQL")
 	if clusterErr != nil {
 		testenv.Unavailable(t, "PostgreSQL", fmt.Sprintf("%v; install the server binaries (apt-get install postgresql) or set %s", clusterErr, pgserver.BinDirEnv))
 	}

@@ -8,12 +8,12 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
 // killGrace is how long pg_restore gets after SIGTERM (which makes it
-// cancel its running queries) before its process group is killed.
+// cancel its running queries) before its process group is killed. The
+// per-platform parts (process group, signals) are in process_*.go.
 const killGrace = 5 * time.Second
 
 // maxErrorLines bounds what an error quotes from pg_restore's stderr.
@@ -23,19 +23,19 @@ const maxErrorLines = 12
 // writes to stderr, and returns an error that quotes its error lines.
 //
 // The child runs in its own process group so that cancelling ctx stops it
-// and every worker it forked (pg_restore -j forks). It also gets SIGKILL
-// when our thread that started it dies, so a killed mxmigrate does not leave
-// pg_restore running; workers that outlive it are ended by the next run
-// (see endOrphanRestores).
+// and every worker it forked (pg_restore -j forks on Unix; on Windows its
+// workers are threads). On Linux it also gets SIGKILL when our thread that
+// started it dies, so a killed mxmigrate does not leave pg_restore running;
+// workers that outlive it are ended by the next run (see endOrphanRestores).
 func runChild(ctx context.Context, path string, args []string, conn childConn, onLine func(string)) error {
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = conn.env()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childProcAttr()
 	var killer *time.Timer
 	cmd.Cancel = func() error {
-		pgid := cmd.Process.Pid
-		killer = time.AfterFunc(killGrace, func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
-		return syscall.Kill(-pgid, syscall.SIGTERM)
+		proc := cmd.Process
+		killer = time.AfterFunc(killGrace, func() { _ = killGroup(proc) })
+		return terminateGroup(proc)
 	}
 	cmd.WaitDelay = 2 * killGrace
 	out := &stderrLines{redact: conn.redact, onLine: onLine}
@@ -54,7 +54,7 @@ func runChild(ctx context.Context, path string, args []string, conn childConn, o
 	}
 	if ctx.Err() != nil {
 		// Make sure no worker of the group survives the cancellation.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = killGroup(cmd.Process)
 		return ctx.Err()
 	}
 	if err != nil {

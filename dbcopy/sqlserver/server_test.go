@@ -5,100 +5,23 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	mssql "github.com/microsoft/go-mssqldb"
-	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/mxmigrate/mxmigrate/internal/testenv"
 )
 
-// MSSQLTestDSNEnv names a sqlserver:// URL (with ?database=) that the
-// integration tests may write test schemas into.
-const MSSQLTestDSNEnv = "MSSQL_TEST_DSN"
-
-// sqlServerImage is the container the tests start when no DSN is given.
-const sqlServerImage = "mcr.microsoft.com/mssql/server:2022-latest"
-
-// sqlServerURL returns a SQL Server to test against: MSSQL_TEST_DSN, or a
-// container when a Docker engine answers. Otherwise the test is skipped,
-// saying why.
+// sqlServerURL returns a SQL Server to test against (testenv.SQLServer:
+// MSSQL_TEST_DSN, which `make test` sets from the stand-in, or a container),
+// or skips the test saying why; MXTEST_REQUIRE_SERVERS makes that a
+// failure.
 func sqlServerURL(t *testing.T) string {
 	t.Helper()
-	if dsn := os.Getenv(MSSQLTestDSNEnv); dsn != "" {
-		return dsn
-	}
-	if reason := dockerUnavailable(); reason != "" {
-		t.Skipf("no SQL Server to test against: %s is not set and no Docker engine is reachable (%s)", MSSQLTestDSNEnv, reason)
-	}
-	return startSQLServer(t)
-}
-
-func dockerUnavailable() (reason string) {
-	defer func() {
-		if r := recover(); r != nil {
-			reason = fmt.Sprint(r)
-		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	client, err := testcontainers.NewDockerClientWithOpts(ctx)
-	if err != nil {
-		return err.Error()
-	}
-	client.Close()
-	return ""
-}
-
-func startSQLServer(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	token := make([]byte, 8)
-	rand.Read(token)
-	password := "Mx1!" + hex.EncodeToString(token)
-	c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
-		ContainerRequest: testcontainers.ContainerRequest{
-			Image:        sqlServerImage,
-			ExposedPorts: []string{"1433/tcp"},
-			Env:          map[string]string{"ACCEPT_EULA": "Y", "MSSQL_SA_PASSWORD": password},
-			WaitingFor: wait.ForAll(
-				wait.ForLog("SQL Server is now ready for client connections"),
-				wait.ForListeningPort("1433/tcp"),
-			).WithDeadline(4 * time.Minute),
-		},
-		Started: true,
-	})
-	testcontainers.CleanupContainer(t, c)
-	if err != nil {
-		t.Fatalf("start %s: %v", sqlServerImage, err)
-	}
-	endpoint, err := c.PortEndpoint(ctx, "1433/tcp", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := url.URL{Scheme: "sqlserver", User: url.UserPassword("sa", password), Host: endpoint}
-	db, err := sql.Open("sqlserver", u.String()+"?database=master")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	// The server accepts logins a moment after it says it is ready.
-	var lastErr error
-	for i := 0; i < 60; i++ {
-		if _, lastErr = db.ExecContext(ctx, "IF DB_ID(N'mxtest') IS NULL CREATE DATABASE [mxtest]"); lastErr == nil {
-			break
-		}
-		time.Sleep(time.Second)
-	}
-	if lastErr != nil {
-		t.Fatalf("create test database: %v", lastErr)
-	}
-	return u.String() + "?database=mxtest"
+	return testenv.SQLServer(t)
 }
 
 // testSchemaName is a schema of its own for each test, so that tests and

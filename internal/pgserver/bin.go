@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 )
@@ -17,8 +18,9 @@ import (
 const BinDirEnv = "MXMIGRATE_PG_BIN"
 
 // FindBinDir locates the PostgreSQL server binaries: $MXMIGRATE_PG_BIN, else
-// the newest /usr/lib/postgresql/*/bin, else the folder of pg_ctl on PATH. It
-// returns the folder and the major version of its pg_restore.
+// the newest /usr/lib/postgresql/*/bin (C:\Program Files\PostgreSQL\*\bin
+// on Windows), else the folder of pg_ctl on PATH. It returns the folder and
+// the major version of its pg_restore.
 func FindBinDir() (dir string, major int, err error) {
 	if d := os.Getenv(BinDirEnv); d != "" {
 		major, _, err := ToolVersion(d, "pg_restore")
@@ -27,13 +29,13 @@ func FindBinDir() (dir string, major int, err error) {
 		}
 		return d, major, nil
 	}
-	candidates, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	candidates, _ := filepath.Glob(installedBinDirs())
 	// Newest first: "9.6" sorts after "15" as text, so sort by number.
 	sort.Slice(candidates, func(i, j int) bool {
 		return versionOfDir(candidates[i]) > versionOfDir(candidates[j])
 	})
 	for _, d := range candidates {
-		if _, err := os.Stat(filepath.Join(d, "pg_ctl")); err == nil {
+		if _, err := os.Stat(filepath.Join(d, "pg_ctl"+exeSuffix())); err == nil {
 			if major, _, err := ToolVersion(d, "pg_restore"); err == nil {
 				return d, major, nil
 			}
@@ -46,6 +48,22 @@ func FindBinDir() (dir string, major int, err error) {
 		}
 	}
 	return "", 0, errors.New("no PostgreSQL binaries found (looked in $" + BinDirEnv + ", /usr/lib/postgresql/*/bin and PATH): install the PostgreSQL server package (e.g. apt-get install postgresql) or set " + BinDirEnv)
+}
+
+// installedBinDirs is the pattern of the folders the PostgreSQL packages
+// install their binaries in, one per major version.
+func installedBinDirs() string {
+	if runtime.GOOS == "windows" {
+		return `C:\Program Files\PostgreSQL\*\bin`
+	}
+	return "/usr/lib/postgresql/*/bin"
+}
+
+func exeSuffix() string {
+	if runtime.GOOS == "windows" {
+		return ".exe"
+	}
+	return ""
 }
 
 func versionOfDir(binDir string) float64 {

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -208,7 +209,7 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		"max_wal_size = '4GB'",
 		"maintenance_work_mem = '256MB'",
 		"max_connections = 200",
-		"unix_socket_directories = '" + c.dir + "'",
+		"unix_socket_directories = '" + socketDirs(c.dir) + "'",
 		"",
 	}, "\n")
 	f, err := os.OpenFile(filepath.Join(c.dataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
@@ -220,6 +221,17 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// socketDirs is where the server puts its unix socket: the cluster folder,
+// so that clusters never share one. None on Windows, whose clients connect
+// over TCP (and where a path's backslashes would need escaping in
+// postgresql.conf).
+func socketDirs(dir string) string {
+	if runtime.GOOS == "windows" {
+		return ""
+	}
+	return dir
 }
 
 func (c *Cluster) start(ctx context.Context) error {

@@ -74,6 +74,7 @@ func TestStartCreateStopReuse(t *testing.T) {
 }
 
 func TestToolVersion(t *testing.T) {
+	testenv.SkipIfShort(t, "pg_dump and pg_restore")
 	dir, major, err := pgserver.FindBinDir()
 	if err != nil {
 		testenv.Unavailable(t, "PostgreSQL", "")

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mxmigrate/mxmigrate/blobsync"
@@ -194,14 +193,6 @@ func stopServersUnder(dir string, log *slog.Logger) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	return pgserver.StopClustersUnder(ctx, dir, log)
-}
-
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // LocalClusterDir is the folder of the --db local cluster under a work

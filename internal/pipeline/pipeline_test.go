@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -217,23 +218,107 @@ func TestConcurrentMigrationsMigrateOnce(t *testing.T) {
 	}
 }
 
+// TestInterruptedMigrationResumes interrupts a migration at known moments
+// (a log record the run writes there cancels it, whatever the machine's
+// speed), proves that it was interrupted (exit 130, the target verifiably
+// incomplete), then checks that a rerun finishes it.
 func TestInterruptedMigrationResumes(t *testing.T) {
 	cluster := testenv.Postgres(t)
-	db := testenv.NewDatabase(t, cluster)
-	files := (&url.URL{Scheme: "file", Path: t.TempDir()}).String()
-	// Cancel at several points of the run; whatever state each one leaves,
-	// the next run must finish it.
-	for _, after := range []time.Duration{5 * time.Millisecond, 50 * time.Millisecond, 200 * time.Millisecond} {
-		ctx, cancel := context.WithTimeout(context.Background(), after)
-		_, err := pipeline.Migrate(ctx, config(t, sampleBackup, db, files))
-		cancel()
-		if code := exitcode.Of(err); code != exitcode.OK && code != exitcode.Interrupted {
-			t.Fatalf("cancelled after %s: exit %d (%v), want 0 or %d", after, code, err, exitcode.Interrupted)
+	const sampleBlobs = 24
+	points := []struct {
+		name  string
+		msg   string // cancel when the n-th record with this message prefix is logged
+		n     int
+		files int // the most objects the store may hold after the interruption
+	}{
+		// The dump is read and checked, nothing is written yet.
+		{"at the preflight", "preflight ", 1, 0},
+		// The database loads while the first blobs are uploaded; the walk
+		// stops at the next blob and at most the running uploads finish.
+		{"after the first upload", "blob done", 1, sampleBlobs - 1},
+	}
+	for _, p := range points {
+		t.Run(p.name, func(t *testing.T) {
+			db := testenv.NewDatabase(t, cluster)
+			files := (&url.URL{Scheme: "file", Path: t.TempDir()}).String()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			hook := &interruptAt{msg: p.msg, n: p.n, cancel: cancel}
+			cfg := config(t, sampleBackup, db, files)
+			cfg.Log = slog.New(hook)
+			_, err := pipeline.Migrate(ctx, cfg)
+			if !hook.fired() {
+				t.Fatalf("the run never logged %q (exit %d, %v): the interruption point is gone", p.msg, exitcode.Of(err), err)
+			}
+			if code := exitcode.Of(err); code != exitcode.Interrupted {
+				t.Fatalf("interrupted run: exit %d (%v), want %d", code, err, exitcode.Interrupted)
+			}
+			if n := countObjects(t, files); n > p.files {
+				t.Fatalf("the store holds %d objects after the interruption, want at most %d", n, p.files)
+			}
+			if rep, err := run(t, "verify", pipeline.Verify, config(t, sampleBackup, db, files)); err == nil || rep.OK {
+				t.Fatal("verify passed after an interrupted migration: the interruption came too late to prove anything")
+			}
+
+			rep, err := run(t, "migrate", pipeline.Migrate, config(t, sampleBackup, db, files))
+			if err != nil || !rep.OK {
+				t.Fatalf("resumed migration: %v", err)
+			}
+			if got := rep.Upload.Uploaded + rep.Upload.Skipped; got != sampleBlobs || rep.Blobs.Matched != sampleBlobs || rep.DB.TotalRows() != 556 {
+				t.Fatalf("resumed migration: %d blobs uploaded or skipped, %d matched, %d rows; want %d, %d, 556",
+					got, rep.Blobs.Matched, rep.DB.TotalRows(), sampleBlobs, sampleBlobs)
+			}
+		})
+	}
+}
+
+// interruptAt is a log handler that cancels the run when the n-th record
+// whose message starts with msg is logged.
+type interruptAt struct {
+	msg    string
+	n      int
+	cancel context.CancelFunc
+
+	mu   sync.Mutex
+	seen int
+}
+
+func (h *interruptAt) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *interruptAt) Handle(_ context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, h.msg) {
+		h.mu.Lock()
+		h.seen++
+		if h.seen == h.n {
+			h.cancel()
 		}
+		h.mu.Unlock()
 	}
-	if rep, err := run(t, "migrate", pipeline.Migrate, config(t, sampleBackup, db, files)); err != nil || !rep.OK {
-		t.Fatalf("resumed migration: %v", err)
+	return nil
+}
+
+func (h *interruptAt) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *interruptAt) WithGroup(string) slog.Handler      { return h }
+
+func (h *interruptAt) fired() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.seen >= h.n
+}
+
+func countObjects(t *testing.T, storeURL string) int {
+	t.Helper()
+	ctx := context.Background()
+	store, err := blobsync.Open(ctx, storeURL, blobsync.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer store.Close()
+	n := 0
+	if err := store.List(ctx, func(blobsync.ObjectInfo) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestBadInputExitCodes(t *testing.T) {

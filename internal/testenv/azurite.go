@@ -53,6 +53,7 @@ func Azurite(t testing.TB) *AzuriteServer {
 // AzuriteWith is Azurite with options.
 func AzuriteWith(t testing.TB, opts AzuriteOptions) *AzuriteServer {
 	t.Helper()
+	SkipIfShort(t, "Azurite")
 	cached := filepath.Join(CacheDir(), "azurite", "node_modules", ".bin", "azurite-blob")
 	bin := findBinary("MXTEST_AZURITE", cached, "azurite-blob")
 	if bin == "" {

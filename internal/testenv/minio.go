@@ -53,6 +53,7 @@ func MinIO(t testing.TB) *MinIOServer {
 // MinIOWith is MinIO with options.
 func MinIOWith(t testing.TB, opts MinIOOptions) *MinIOServer {
 	t.Helper()
+	SkipIfShort(t, "MinIO")
 	bin := findBinary("MXTEST_MINIO", filepath.Join(CacheDir(), "bin", "minio"), "minio")
 	if bin == "" {
 		Unavailable(t, "MinIO", "run `make test-deps` (or set MXTEST_MINIO to a minio binary)")

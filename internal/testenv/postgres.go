@@ -15,6 +15,7 @@ import (
 // removes it when the test ends.
 func Postgres(t testing.TB) *pgserver.Cluster {
 	t.Helper()
+	SkipIfShort(t, "PostgreSQL")
 	if _, _, err := pgserver.FindBinDir(); err != nil {
 		Unavailable(t, "PostgreSQL", "install the server binaries (apt-get install postgresql) or set "+pgserver.BinDirEnv)
 	}

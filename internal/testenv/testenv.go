@@ -25,9 +25,37 @@ import (
 )
 
 // RequireServersEnv names the variable that turns a missing server from a
-// skip into a failure. `make test` and CI set it to 1 so that a broken
-// install cannot pass silently.
+// skip into a failure: 1 requires every server, else it is a
+// comma-separated list of the servers required ("postgresql,minio,azurite",
+// "sqlserver"). `make test` requires the servers it installs itself, and
+// SQL Server too when it has one (the stand-in or MSSQL_TEST_DSN), so that a
+// broken install cannot pass silently.
 const RequireServersEnv = "MXTEST_REQUIRE_SERVERS"
+
+// SkipIfShort skips the test under `go test -short`, the tier that starts
+// no server and spawns no process; what names what the test would need.
+func SkipIfShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: not starting %s (the short tier runs no servers and spawns no processes)", what)
+	}
+}
+
+// required reports whether MXTEST_REQUIRE_SERVERS requires the server
+// what ("SQL Server" matches "sqlserver": case and spaces do not count).
+func required(what string) bool {
+	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", "")) }
+	list := os.Getenv(RequireServersEnv)
+	if list == "1" {
+		return true
+	}
+	for _, name := range strings.Split(list, ",") {
+		if n := norm(name); n != "" && n == norm(what) {
+			return true
+		}
+	}
+	return false
+}
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 // Another process may take it before the caller binds it; servers started
@@ -55,16 +83,16 @@ func CacheDir() string {
 }
 
 // Unavailable reports that the server what cannot be started. It fails the
-// test when MXTEST_REQUIRE_SERVERS=1 and skips it otherwise. hint says
-// how to install the server; it defaults to `make test-deps`.
+// test when MXTEST_REQUIRE_SERVERS requires what and skips it otherwise.
+// hint says how to install the server; it defaults to `make test-deps`.
 func Unavailable(t testing.TB, what, hint string) {
 	t.Helper()
 	if hint == "" {
 		hint = "run `make test-deps`"
 	}
 	msg := fmt.Sprintf("%s is not available: %s", what, hint)
-	if os.Getenv(RequireServersEnv) == "1" {
-		t.Fatalf("%s (%s=1 requires it)", msg, RequireServersEnv)
+	if required(what) {
+		t.Fatalf("%s (%s=%s requires it)", msg, RequireServersEnv, os.Getenv(RequireServersEnv))
 		return
 	}
 	t.Skipf("%s (set %s=1 to fail instead of skip)", msg, RequireServersEnv)
@@ -135,6 +163,7 @@ type serverProcess struct {
 // unset; they are captured for Output.
 func startProcess(t testing.TB, what string, cmd *exec.Cmd) (*serverProcess, error) {
 	t.Helper()
+	SkipIfShort(t, what)
 	p := &serverProcess{what: what, cmd: cmd, output: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.output, p.output
 	// Wait must not block on output pipes held open by grandchildren.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,18 +59,23 @@ func (r *recordingTB) Skipf(format string, a ...any)  { r.skip = fmt.Sprintf(for
 
 func TestUnavailable(t *testing.T) {
 	tests := []struct {
-		name, require string
-		wantFatal     bool
+		name, require, server string
+		wantFatal             bool
 	}{
-		{"skips by default", "", false},
-		{"fails when servers are required", "1", true},
-		{"only 1 means required", "yes", false},
+		{"skips by default", "", "MinIO", false},
+		{"fails when servers are required", "1", "MinIO", true},
+		{"only 1 means all", "yes", "MinIO", false},
+		{"listed", "postgresql,minio,azurite", "MinIO", true},
+		{"not listed", "postgresql,minio,azurite", "SQL Server", false},
+		{"case and spaces do not count", "PostgreSQL, SQLServer", "SQL Server", true},
+		{"1 covers SQL Server", "1", "SQL Server", true},
+		{"no partial names", "minio", "MinIO2", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(RequireServersEnv, tt.require)
 			rec := &recordingTB{TB: t}
-			Unavailable(rec, "MinIO", "run `make test-deps`")
+			Unavailable(rec, tt.server, "run `make test-deps`")
 			msg := rec.skip
 			if tt.wantFatal {
 				msg = rec.fatal
@@ -77,7 +83,7 @@ func TestUnavailable(t *testing.T) {
 			if tt.wantFatal != (rec.fatal != "") || tt.wantFatal == (rec.skip != "") {
 				t.Fatalf("fatal=%q skip=%q, want fatal=%v", rec.fatal, rec.skip, tt.wantFatal)
 			}
-			for _, want := range []string{"MinIO", "make test-deps", RequireServersEnv} {
+			for _, want := range []string{tt.server, "make test-deps", RequireServersEnv} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("message %q does not mention %q", msg, want)
 				}
@@ -178,4 +184,51 @@ func TestMissingServerBinaryIsReportedUnavailable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Under -short every starter skips before it looks for, or runs, anything.
+func TestStartersSkipUnderShort(t *testing.T) {
+	if !testing.Short() {
+		t.Skip("checks the -short tier; run with -short")
+	}
+	t.Setenv(RequireServersEnv, "1")
+	t.Setenv(SQLServerDSNEnv, "sqlserver://sa:x@127.0.0.1:1?database=master")
+	starters := map[string]func(testing.TB){
+		"PostgreSQL": func(tb testing.TB) { Postgres(tb) },
+		"MinIO":      func(tb testing.TB) { MinIO(tb) },
+		"Azurite":    func(tb testing.TB) { Azurite(tb) },
+		"SQL Server": func(tb testing.TB) { SQLServer(tb) },
+	}
+	for name, start := range starters {
+		t.Run(name, func(t *testing.T) {
+			var skip string
+			done := make(chan struct{})
+			// Skipf ends the goroutine it runs in, as in a real test.
+			go func() {
+				defer close(done)
+				start(&exitingTB{recordingTB: recordingTB{TB: t}, skip: &skip})
+			}()
+			<-done
+			if !strings.Contains(skip, "-short") || !strings.Contains(skip, name) {
+				t.Fatalf("skip = %q, want a -short skip naming %s", skip, name)
+			}
+		})
+	}
+}
+
+// exitingTB ends its goroutine on Skipf and Fatalf, like testing.T, so a
+// starter does not go on after it.
+type exitingTB struct {
+	recordingTB
+	skip *string
+}
+
+func (e *exitingTB) Skipf(format string, a ...any) {
+	*e.skip = fmt.Sprintf(format, a...)
+	runtime.Goexit()
+}
+
+func (e *exitingTB) Fatalf(format string, a ...any) {
+	*e.skip = "fatal: " + fmt.Sprintf(format, a...)
+	runtime.Goexit()
 }

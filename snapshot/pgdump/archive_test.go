@@ -391,8 +391,9 @@ func patchTOCCount(raw []byte, n int64) []byte {
 	return out
 }
 
-// TestTruncatedArchives cuts archives at every byte: each cut must be an
-// error, never a panic or a silently short count.
+// TestTruncatedArchives cuts archives at every byte (under -short at a
+// sample of them, see truncationCuts): each cut must be an error, never a
+// panic or a silently short count.
 func TestTruncatedArchives(t *testing.T) {
 	inputs := map[string][]byte{
 		"written gzip": (&testArchive{minor: 14, compression: CompressionGzip, entries: sampleEntries()}).bytes(t),
@@ -411,7 +412,7 @@ func TestTruncatedArchives(t *testing.T) {
 			if _, err := readAll(bytes.NewReader(raw)); err != nil {
 				t.Fatalf("the whole archive: %v", err)
 			}
-			for cut := range len(raw) {
+			for _, cut := range truncationCuts(len(raw), testing.Short()) {
 				_, err := readAll(bytes.NewReader(raw[:cut]))
 				if err == nil {
 					t.Fatalf("cut at %d of %d: no error", cut, len(raw))
@@ -422,6 +423,37 @@ func TestTruncatedArchives(t *testing.T) {
 			}
 		})
 	}
+}
+
+// shortTruncationCuts bounds the cuts per archive under -short.
+const shortTruncationCuts = 400
+
+// truncationCuts is where TestTruncatedArchives cuts an archive of n
+// bytes: everywhere, or under -short every byte of the header and the
+// start of the TOC (where the parser's branches are densest), every one of
+// the last bytes, and an even stride through the rest.
+func truncationCuts(n int, short bool) []int {
+	if !short || n <= shortTruncationCuts {
+		cuts := make([]int, n)
+		for i := range cuts {
+			cuts[i] = i
+		}
+		return cuts
+	}
+	const head, tail = 160, 40
+	budget := shortTruncationCuts - head - tail
+	stride := max(1, (n-head-tail+budget-1)/budget)
+	cuts := make([]int, 0, shortTruncationCuts)
+	for i := range head {
+		cuts = append(cuts, i)
+	}
+	for i := head; i < n-tail; i += stride {
+		cuts = append(cuts, i)
+	}
+	for i := n - tail; i < n; i++ {
+		cuts = append(cuts, i)
+	}
+	return cuts
 }
 
 // readAll reads a whole archive from a stream: TOC, then every row.
@@ -465,6 +497,28 @@ func TestScanDataContinuesTheStream(t *testing.T) {
 			t.Errorf("reader at %d, data starts at %d", pos, a.DataStart())
 		}
 	})
+}
+
+func TestTruncationCuts(t *testing.T) {
+	for _, n := range []int{0, 10, shortTruncationCuts, 5000, 200000} {
+		all := truncationCuts(n, false)
+		sample := truncationCuts(n, true)
+		if len(all) != n {
+			t.Errorf("n=%d: %d cuts without -short, want every byte", n, len(all))
+		}
+		if len(sample) > shortTruncationCuts {
+			t.Errorf("n=%d: %d cuts under -short, want at most %d", n, len(sample), shortTruncationCuts)
+		}
+		for i, c := range sample {
+			if c < 0 || c >= n || (i > 0 && c <= sample[i-1]) {
+				t.Fatalf("n=%d: cut %d at %d is out of range or order", n, i, c)
+			}
+		}
+		if n > shortTruncationCuts && (sample[0] != 0 || sample[len(sample)-1] != n-1 || len(sample) < shortTruncationCuts/2) {
+			t.Errorf("n=%d: sample %d cuts from %d to %d, want the first and last byte and a dense sample",
+				n, len(sample), sample[0], sample[len(sample)-1])
+		}
+	}
 }
 
 // uncomparableReader is an io.Reader whose dynamic value cannot be
