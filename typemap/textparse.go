@@ -1,7 +1,6 @@
 package typemap
 
 import (
-	"errors"
 	"math/big"
 	"strconv"
 	"time"
@@ -13,8 +12,6 @@ import (
 // session has them). They accept exactly the forms the output functions
 // write and refuse anything else: text that is not one of them means a
 // damaged dump or a column of another type, not a value to fit.
-
-var errSyntax = errors.New("not PostgreSQL's text form")
 
 // parseInt reads int2out/int4out/int8out's text: an optional minus sign
 // and decimal digits.

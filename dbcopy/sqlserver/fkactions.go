@@ -43,12 +43,6 @@ func cascades(action string) bool {
 // (two keys between the same tables are two paths).
 type cascadeGraph map[string][]string
 
-// reaches reports whether to is reachable from from (a table reaches
-// itself).
-func (g cascadeGraph) reaches(from, to string) bool {
-	return g.reachable(from)[to]
-}
-
 func (g cascadeGraph) reachable(from string) map[string]bool {
 	seen := map[string]bool{from: true}
 	stack := []string{from}

@@ -59,9 +59,7 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan 
 	for _, t := range src.Tables {
 		mapped, err := m.Table(t)
 		if err != nil {
-			for _, line := range strings.Split(err.Error(), "\n") {
-				p.Problems = append(p.Problems, line)
-			}
+			p.Problems = append(p.Problems, strings.Split(err.Error(), "\n")...)
 			continue
 		}
 		create, warnings := createTableSQL(schema, t, mapped)

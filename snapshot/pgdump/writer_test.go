@@ -67,8 +67,6 @@ func (w *testWriter) str(s string) {
 	w.WriteString(s)
 }
 
-func (w *testWriter) nullStr() { w.int(-1) }
-
 func (w *testWriter) offset(flag byte, pos int64) {
 	w.WriteByte(flag)
 	for range 8 {
