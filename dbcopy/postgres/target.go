@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
@@ -62,6 +65,13 @@ func Open(_ context.Context, u *url.URL, opts dbcopy.Options) (dbcopy.Target, er
 	cfg.RuntimeParams["search_path"] = "pg_catalog"
 	// A role's statement_timeout must not cut a count(*) of a big table.
 	cfg.RuntimeParams["statement_timeout"] = "0"
+	// A cancelled context asks the server to cancel the statement before
+	// the socket is closed: a backend waiting on a lock (or busy in a long
+	// COPY or index build) would otherwise go on, unseen, after the run is
+	// gone, holding what it locked.
+	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 5 * time.Second}
+	}
 	if opts.Jobs <= 0 {
 		opts.Jobs = defaultJobs
 	}

@@ -194,13 +194,25 @@ func (f *ArchiveFile) findBlock(ctx context.Context, dumpID int) (int64, error) 
 	}
 }
 
-// fileData is OpenData's reader: it owns its decompressors.
+// fileData is OpenData's reader: it owns its decompressors. Close may be
+// called while another goroutine is still in Read (a driver's copy that
+// was cancelled can leave its reading goroutine behind), so the two are
+// serialised: a Read after Close returns errDataClosed.
 type fileData struct {
+	mu sync.Mutex
 	*dataReader
 	ds *decompressors
 }
 
+func (r *fileData) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dataReader.Read(p)
+}
+
 func (r *fileData) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.err = errDataClosed
 	r.ds.close()
 	return nil
