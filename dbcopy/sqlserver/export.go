@@ -141,6 +141,9 @@ ORDER BY t.name, c.column_id`, s.schema)
 	if err := s.readIndexes(ctx, byName); err != nil {
 		return err
 	}
+	if err := s.uniqueKeysAsConstraints(ctx, byName); err != nil {
+		return err
+	}
 	if err := s.readForeignKeys(ctx, byName); err != nil {
 		return err
 	}
@@ -188,6 +191,32 @@ ORDER BY t.name, i.name, ic.key_ordinal`, s.schema)
 // notNullTerm is one term of the filter the load puts on a unique index over
 // nullable columns, so that NULLs never collide, as in PostgreSQL.
 var notNullTerm = regexp.MustCompile(`^\[(?:[^\]]|\]\])+\] IS NOT NULL$`)
+
+// uniqueKeysAsConstraints turns the filtered unique indexes that a load
+// made for the dump's UNIQUE constraints back into those constraints.
+func (s *sqlExport) uniqueKeysAsConstraints(ctx context.Context, byName map[string]*pgcatalog.Table) error {
+	keys, err := uniqueKeys(ctx, s.t.db, s.schema)
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	for _, tb := range byName {
+		kept := tb.Indexes[:0]
+		for _, ix := range tb.Indexes {
+			if !ix.Unique || !keys[tb.Name+"\x00"+ix.Name] || len(ix.Include) > 0 {
+				kept = append(kept, ix)
+				continue
+			}
+			c := pgcatalog.Constraint{Name: ix.Name}
+			for _, col := range ix.Columns {
+				c.Columns = append(c.Columns, col.Name)
+			}
+			tb.Uniques = append(tb.Uniques, c)
+		}
+		tb.Indexes = kept
+		sort.Slice(tb.Uniques, func(i, j int) bool { return tb.Uniques[i].Name < tb.Uniques[j].Name })
+	}
+	return nil
+}
 
 func (s *sqlExport) readIndexes(ctx context.Context, byName map[string]*pgcatalog.Table) error {
 	rows, err := s.t.db.QueryContext(ctx, `SELECT t.name, i.name, i.is_unique, ISNULL(i.filter_definition, N''), c.name, ic.is_descending_key, ic.is_included_column

@@ -122,6 +122,11 @@ func (t *target) runSteps(ctx context.Context, steps []step, progress dbcopy.Pro
 				return fmt.Errorf("create %s %s: %w", s.Kind, quoteIdent(s.Name), err)
 			}
 		}
+		if s.Kind == "unique index" {
+			if err := recordUniqueKey(ctx, t.db, t.schema, s.Table, s.Name); err != nil {
+				return err
+			}
+		}
 		progress.Add(1)
 	}
 	return nil

@@ -35,6 +35,48 @@ CREATE TABLE [mxmigrate].[load_table] (
     [rows_copied] bigint NOT NULL,
     PRIMARY KEY ([target_schema], [table_name])
 )`,
+	// The filtered unique indexes that stand for PostgreSQL UNIQUE
+	// constraints (over nullable columns), so that an export writes them
+	// back as constraints and not as indexes.
+	`IF OBJECT_ID(N'[mxmigrate].[unique_key]', N'U') IS NULL
+CREATE TABLE [mxmigrate].[unique_key] (
+    [target_schema] nvarchar(128) NOT NULL,
+    [table_name] nvarchar(128) NOT NULL,
+    [index_name] nvarchar(128) NOT NULL,
+    PRIMARY KEY ([target_schema], [table_name], [index_name])
+)`,
+}
+
+// recordUniqueKey notes that a filtered unique index stands for a UNIQUE
+// constraint of the dump.
+func recordUniqueKey(ctx context.Context, db *sql.DB, schema, table, index string) error {
+	_, err := db.ExecContext(ctx, `IF NOT EXISTS (SELECT 1 FROM [mxmigrate].[unique_key] WHERE [target_schema] = @p1 AND [table_name] = @p2 AND [index_name] = @p3)
+INSERT INTO [mxmigrate].[unique_key] ([target_schema], [table_name], [index_name]) VALUES (@p1, @p2, @p3)`, schema, table, index)
+	if err != nil {
+		return fmt.Errorf("record unique key %s: %w", index, err)
+	}
+	return nil
+}
+
+// uniqueKeys lists the indexes recordUniqueKey noted for schema, keyed
+// "table\x00index"; none when the target was not loaded by mxmigrate.
+func uniqueKeys(ctx context.Context, db *sql.DB, schema string) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, `IF OBJECT_ID(N'[mxmigrate].[unique_key]', N'U') IS NOT NULL
+SELECT [table_name], [index_name] FROM [mxmigrate].[unique_key] WHERE [target_schema] = @p1
+ELSE SELECT N'', N'' WHERE 1 = 0`, schema)
+	if err != nil {
+		return nil, fmt.Errorf("read the unique keys mxmigrate recorded: %w", err)
+	}
+	defer rows.Close()
+	keys := map[string]bool{}
+	for rows.Next() {
+		var table, index string
+		if err := rows.Scan(&table, &index); err != nil {
+			return nil, err
+		}
+		keys[table+"\x00"+index] = true
+	}
+	return keys, rows.Err()
 }
 
 // loadState is what an earlier run recorded for the target schema.
@@ -71,6 +113,7 @@ func beginLoad(ctx context.Context, db *sql.DB, schema, fingerprint string) erro
 	defer tx.Rollback()
 	for _, q := range []string{
 		`DELETE FROM [mxmigrate].[load_table] WHERE [target_schema] = @p1`,
+		`DELETE FROM [mxmigrate].[unique_key] WHERE [target_schema] = @p1`,
 		`DELETE FROM [mxmigrate].[load] WHERE [target_schema] = @p1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, schema); err != nil {
