@@ -66,25 +66,14 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := opts.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	binDir := opts.BinDir
-	if binDir == "" {
-		if binDir, _, err = FindBinDir(); err != nil {
-			return nil, err
-		}
-	}
-	runAs, err := unprivilegedAccount()
+	c, err := newCluster(dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, binDir: binDir, port: opts.Port, runAs: runAs, log: log}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create cluster folder %s: %w", dir, err)
 	}
-	if err := runAs.own(dir); err != nil {
+	if err := c.runAs.own(dir); err != nil {
 		return nil, err
 	}
 	if c.port == 0 {
@@ -96,7 +85,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 	}
 	if c.running(ctx) && c.port != 0 {
-		log.Info("reusing running PostgreSQL cluster", "dir", dir, "port", c.port)
+		c.log.Info("reusing running PostgreSQL cluster", "dir", dir, "port", c.port)
 		return c, nil
 	}
 	// A free port can be taken by someone else between our probe and the
@@ -122,12 +111,33 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := os.WriteFile(filepath.Join(dir, "cluster.json"), data, 0o600); err != nil {
 		return nil, err
 	}
-	log.Info("started PostgreSQL cluster", "dir", dir, "port", c.port)
+	c.log.Info("started PostgreSQL cluster", "dir", dir, "port", c.port)
 	return c, nil
 }
 
 // ErrNoCluster is Find's answer for a folder that holds no cluster.
 var ErrNoCluster = errors.New("no PostgreSQL cluster")
+
+// newCluster is the Cluster in dir that Start and Find work with: its
+// logger, its server binaries and the account that runs the server.
+func newCluster(dir string, opts Options) (*Cluster, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	binDir := opts.BinDir
+	if binDir == "" {
+		var err error
+		if binDir, _, err = FindBinDir(); err != nil {
+			return nil, err
+		}
+	}
+	runAs, err := unprivilegedAccount()
+	if err != nil {
+		return nil, err
+	}
+	return &Cluster{dir: dir, binDir: binDir, port: opts.Port, runAs: runAs, log: log}, nil
+}
 
 // Find returns the cluster an earlier Start made in opts.Dir, running or
 // not, without starting it or changing anything: for commands that only
@@ -140,21 +150,10 @@ func Find(opts Options) (*Cluster, error) {
 	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err != nil {
 		return nil, fmt.Errorf("%w in %s", ErrNoCluster, dir)
 	}
-	log := opts.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	binDir := opts.BinDir
-	if binDir == "" {
-		if binDir, _, err = FindBinDir(); err != nil {
-			return nil, err
-		}
-	}
-	runAs, err := unprivilegedAccount()
+	c, err := newCluster(dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, binDir: binDir, port: opts.Port, runAs: runAs, log: log}
 	if c.port == 0 {
 		c.port = c.recordedPort()
 	}
