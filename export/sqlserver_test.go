@@ -14,8 +14,8 @@ import (
 	_ "github.com/microsoft/go-mssqldb"
 
 	_ "github.com/mxmigrate/mxmigrate/dbcopy/sqlserver"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 // sqlServerDatabase creates a database of its own on MSSQL_TEST_DSN's

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 func newExportCommand(g *globals) *cobra.Command {

@@ -5,8 +5,8 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/internal/units"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 // The flag groups bind straight into a pipeline.Config: commands share them

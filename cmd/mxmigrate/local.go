@@ -9,7 +9,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/pgserver"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 // newLocalCommand manages the PostgreSQL cluster that --db local starts

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 	"github.com/mxmigrate/mxmigrate/runbook"
 )
 

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/internal/ui"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 	"github.com/mxmigrate/mxmigrate/verify"
 
 	// Targets and stores register themselves by URL scheme.

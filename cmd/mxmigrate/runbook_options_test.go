@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 	"github.com/mxmigrate/mxmigrate/runbook"
 )
 

@@ -21,9 +21,9 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/pgserver"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/internal/samplegen"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 // These tests run the db and migrate commands into the SQL Server that

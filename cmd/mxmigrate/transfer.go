@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
 

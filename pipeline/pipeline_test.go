@@ -18,9 +18,9 @@ import (
 	"github.com/mxmigrate/mxmigrate/blobsync"
 	_ "github.com/mxmigrate/mxmigrate/dbcopy/postgres"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/internal/samplegen"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
 

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 // When the store stops taking uploads mid-migration, the run stops with

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mxmigrate/mxmigrate/internal/pgserver"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 // A server that a killed run started in its run folder (the staging

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 // A blob entry larger than --max-blob-size is refused with exit 2, named,

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 // A dump that is truncated, corrupt, random, missing or ambiguous is

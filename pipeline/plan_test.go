@@ -16,8 +16,8 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 func TestPlanLeavesTargetsAsTheyWere(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 
 	_ "github.com/mxmigrate/mxmigrate/dbcopy/sqlserver"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
-	"github.com/mxmigrate/mxmigrate/internal/pipeline"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
+	"github.com/mxmigrate/mxmigrate/pipeline"
 )
 
 // A refused credential is a configuration error a person must fix: exit 2
