@@ -7,6 +7,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/redact"
+	"github.com/mxmigrate/mxmigrate/report"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
 
@@ -18,7 +19,7 @@ type dbStage struct {
 	opts     dbcopy.Options
 	target   dbcopy.Target
 	unlock   func()
-	report   *verify.Report
+	report   *report.Report
 	progress *dbProgress
 
 	src     *dbcopy.Source
@@ -34,7 +35,7 @@ type countResult struct {
 }
 
 // openDBStage connects to the target and takes its migration lock.
-func openDBStage(ctx context.Context, cfg *Config, runDir string, report *verify.Report) (*dbStage, error) {
+func openDBStage(ctx context.Context, cfg *Config, runDir string, report *report.Report) (*dbStage, error) {
 	url, err := cfg.resolveDB(ctx)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/internal/ui"
+	"github.com/mxmigrate/mxmigrate/report"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
@@ -30,7 +31,7 @@ type filesStage struct {
 	blobs map[string]int64
 }
 
-func openFilesStage(ctx context.Context, cfg *Config, report *verify.Report) (*filesStage, error) {
+func openFilesStage(ctx context.Context, cfg *Config, report *report.Report) (*filesStage, error) {
 	store, err := cfg.openStore(ctx)
 	if err != nil {
 		return nil, err
@@ -77,10 +78,10 @@ func (f *filesStage) add(ctx context.Context, b snapshot.Blob, r io.Reader) erro
 }
 
 // wait finishes the uploads and summarises them.
-func (f *filesStage) wait() (*verify.UploadReport, error) {
+func (f *filesStage) wait() (*report.UploadReport, error) {
 	res, err := f.syncer.Wait()
 	f.task.Done()
-	rep := &verify.UploadReport{
+	rep := &report.UploadReport{
 		Uploaded: res.Uploaded, Skipped: res.Skipped, Failed: res.Failed,
 		Bytes: res.Bytes, SkippedBytes: res.SkippedBytes, Seconds: res.Duration.Seconds(),
 		New: res.Uploaded - res.Replaced, Replaced: res.Replaced, Refused: res.Refused,

@@ -21,7 +21,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/internal/samplegen"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
 	"github.com/mxmigrate/mxmigrate/pipeline"
-	"github.com/mxmigrate/mxmigrate/verify"
+	"github.com/mxmigrate/mxmigrate/report"
 )
 
 const sampleBackup = "../../testdata/sample.tar.gz"
@@ -72,7 +72,7 @@ func config(t *testing.T, backup, db, files string) pipeline.Config {
 	return pipeline.Config{Backup: backup, DB: db, Files: files, WorkDir: t.TempDir(), Create: true, Transfers: 4, Version: "test"}
 }
 
-func run(t *testing.T, name string, f func(context.Context, pipeline.Config) (*verify.Report, error), cfg pipeline.Config) (*verify.Report, error) {
+func run(t *testing.T, name string, f func(context.Context, pipeline.Config) (*report.Report, error), cfg pipeline.Config) (*report.Report, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

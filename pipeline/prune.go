@@ -11,6 +11,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/report"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
@@ -70,13 +71,13 @@ func pruneUUID(key, prefix, suffix string) string {
 // the backup holds neither as a blob nor as a file document: files deleted
 // in the app since an earlier backup was pre-seeded. Never an object that
 // is not UUID-named under the prefix, never one a row names.
-func (f *filesStage) prune(ctx context.Context, db dbcopy.Target) (*verify.PruneReport, error) {
+func (f *filesStage) prune(ctx context.Context, db dbcopy.Target) (*report.PruneReport, error) {
 	seed := maphash.MakeSeed()
 	rows, err := fileDocumentKeys(ctx, db, f.cfg.FileTable, seed)
 	if err != nil {
 		return nil, err
 	}
-	rep := &verify.PruneReport{}
+	rep := &report.PruneReport{}
 	err = f.syncer.StoreOnly(ctx, func(o blobsync.ObjectInfo) error {
 		id := pruneUUID(o.Key, f.cfg.Prefix, f.cfg.Suffix)
 		_, inRows := slices.BinarySearch(rows, maphash.String(seed, id))
@@ -89,13 +90,13 @@ func (f *filesStage) prune(ctx context.Context, db dbcopy.Target) (*verify.Prune
 			if ctx.Err() != nil {
 				return err
 			}
-			if len(rep.Failures) < verify.MaxPruneListed {
+			if len(rep.Failures) < report.MaxPruneListed {
 				rep.Failures = append(rep.Failures, o.Key+": "+err.Error())
 			}
 			return nil
 		}
 		rep.DeletedCount++
-		if len(rep.Deleted) < verify.MaxPruneListed {
+		if len(rep.Deleted) < report.MaxPruneListed {
 			rep.Deleted = append(rep.Deleted, o.Key)
 		}
 		f.cfg.Log.Info("pruned", "key", o.Key, "size", o.Size)

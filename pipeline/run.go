@@ -13,29 +13,30 @@ import (
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/redact"
+	"github.com/mxmigrate/mxmigrate/report"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/verify"
 )
 
 // DB moves the backup's database into cfg.DB and verifies it.
-func DB(ctx context.Context, cfg Config) (*verify.Report, error) {
+func DB(ctx context.Context, cfg Config) (*report.Report, error) {
 	return run(ctx, &cfg, "db", needDB, runDB)
 }
 
 // Files uploads the backup's blobs to cfg.Files.
-func Files(ctx context.Context, cfg Config) (*verify.Report, error) {
+func Files(ctx context.Context, cfg Config) (*report.Report, error) {
 	return run(ctx, &cfg, "files", needFiles, runFiles)
 }
 
 // Migrate moves the database and the files in one pass over the backup,
 // then verifies both.
-func Migrate(ctx context.Context, cfg Config) (*verify.Report, error) {
+func Migrate(ctx context.Context, cfg Config) (*report.Report, error) {
 	return run(ctx, &cfg, "migrate", needDB|needFiles, runMigrate)
 }
 
-func run(ctx context.Context, cfg *Config, command string, targets needs, body func(context.Context, *Config, *verify.Report) error) (*verify.Report, error) {
+func run(ctx context.Context, cfg *Config, command string, targets needs, body func(context.Context, *Config, *report.Report) error) (*report.Report, error) {
 	cfg.defaults()
-	report := &verify.Report{Tool: "mxmigrate", Version: cfg.Version, Command: command, Backup: filepath.Base(cfg.Backup), StartedAt: time.Now().UTC()}
+	report := &report.Report{Tool: "mxmigrate", Version: cfg.Version, Command: command, Backup: filepath.Base(cfg.Backup), StartedAt: time.Now().UTC()}
 	err := cfg.validate(targets)
 	if err == nil {
 		err = body(ctx, cfg, report)
@@ -55,7 +56,7 @@ func run(ctx context.Context, cfg *Config, command string, targets needs, body f
 	return report, err
 }
 
-func runDB(ctx context.Context, cfg *Config, report *verify.Report) error {
+func runDB(ctx context.Context, cfg *Config, report *report.Report) error {
 	backup, runDir, cleanup, err := openBackup(cfg)
 	if err != nil {
 		return err
@@ -80,7 +81,7 @@ func runDB(ctx context.Context, cfg *Config, report *verify.Report) error {
 	return err
 }
 
-func runFiles(ctx context.Context, cfg *Config, report *verify.Report) error {
+func runFiles(ctx context.Context, cfg *Config, report *report.Report) error {
 	if cfg.Prune {
 		return errPruneNeedsRows
 	}
@@ -149,7 +150,7 @@ func openBackup(cfg *Config) (backup *snapshot.Backup, runDir string, cleanup fu
 // preflight must pass before anything is uploaded.
 var errDumpNotFirst = errors.New("blobs come before the dump in this archive")
 
-func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
+func runMigrate(ctx context.Context, cfg *Config, report *report.Report) error {
 	backup, runDir, cleanup, err := openBackup(cfg)
 	if err != nil {
 		return err
@@ -254,11 +255,9 @@ func runMigrate(ctx context.Context, cfg *Config, report *verify.Report) error {
 		visitor.Dump = nil
 		summary, walkErr = backup.Walk(ctx, visitor)
 	}
-	var upload *verify.UploadReport
 	var uploadErr error
 	if files.syncer != nil {
-		upload, uploadErr = files.wait()
-		report.Upload = upload
+		report.Upload, uploadErr = files.wait()
 	}
 	recordAnomalies(report, summary)
 	if walkErr == nil && dumpReady {
@@ -304,7 +303,7 @@ func logAnomaly(cfg *Config) func(snapshot.Anomaly) {
 	}
 }
 
-func recordAnomalies(report *verify.Report, s *snapshot.Summary) {
+func recordAnomalies(report *report.Report, s *snapshot.Summary) {
 	if s == nil {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/blobsync"
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/redact"
+	"github.com/mxmigrate/mxmigrate/report"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 	"github.com/mxmigrate/mxmigrate/verify"
@@ -16,7 +17,7 @@ import (
 // Verify checks a target database and store against the backup, on its own
 // (after a migration done any way at all). It reads the backup once, as a
 // stream, and writes nothing anywhere.
-func Verify(ctx context.Context, cfg Config) (*verify.Report, error) {
+func Verify(ctx context.Context, cfg Config) (*report.Report, error) {
 	targets := needDB
 	if cfg.Files != "" {
 		targets |= needFiles
@@ -24,7 +25,7 @@ func Verify(ctx context.Context, cfg Config) (*verify.Report, error) {
 	return run(ctx, &cfg, "verify", targets, runVerify)
 }
 
-func runVerify(ctx context.Context, cfg *Config, report *verify.Report) error {
+func runVerify(ctx context.Context, cfg *Config, report *report.Report) error {
 	backup, err := snapshot.Open(cfg.Backup)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 )
@@ -97,8 +98,8 @@ func (d *DBReport) Problems() []string {
 			out = append(out, fmt.Sprintf("sequence %s: next value %d in the target, %d in the backup (the app would reuse numbers)", s.Name, s.Target, s.Source))
 		}
 	}
-	out = append(out, listSome("indexes missing", d.MissingIndexes)...)
-	out = append(out, listSome("constraints missing", d.MissingConstraints)...)
+	out = append(out, ListSome("indexes missing", d.MissingIndexes)...)
+	out = append(out, ListSome("constraints missing", d.MissingConstraints)...)
 	return out
 }
 
@@ -128,3 +129,22 @@ func CompareDatabase(src *dbcopy.Source, inv *dbcopy.Inventory) *DBReport {
 	sort.Slice(r.Tables, func(i, j int) bool { return r.Tables[i].Name < r.Tables[j].Name })
 	return r
 }
+
+// ListSome is a list of items as one summary line: its kind, its length
+// and the first items in order. It sorts items.
+func ListSome(kind string, items []string) []string {
+	if len(items) == 0 {
+		return nil
+	}
+	sort.Strings(items)
+	shown := items
+	more := ""
+	if len(shown) > maxListed {
+		shown = shown[:maxListed]
+		more = fmt.Sprintf(" ... and %d more", len(items)-maxListed)
+	}
+	return []string{fmt.Sprintf("%s (%d): %s%s", kind, len(items), strings.Join(shown, ", "), more)}
+}
+
+// maxListed bounds how many items of one kind a summary line shows.
+const maxListed = 20

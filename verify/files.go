@@ -75,14 +75,14 @@ func (f *FilesReport) OK() bool {
 // Problems lists each difference as a line for people.
 func (f *FilesReport) Problems() []string {
 	var out []string
-	out = append(out, listSome("lost on the way (in the backup, not in the store)", f.Lost)...)
-	out = append(out, listSome("missing in the store", f.Missing)...)
-	out = append(out, listSome("wrong size", f.WrongSize)...)
-	out = append(out, listSome("in the backup only as an entry that was not uploaded (see the backup anomalies)", f.SkippedInBackup)...)
-	out = append(out, listSome("size in the backup differs from the file document's size (backup anomaly)", f.SizeDiffers)...)
-	out = append(out, listSome("already missing in the backup (not a migration error; the app will show these files as broken)", f.MissingInBackup)...)
+	out = append(out, ListSome("lost on the way (in the backup, not in the store)", f.Lost)...)
+	out = append(out, ListSome("missing in the store", f.Missing)...)
+	out = append(out, ListSome("wrong size", f.WrongSize)...)
+	out = append(out, ListSome("in the backup only as an entry that was not uploaded (see the backup anomalies)", f.SkippedInBackup)...)
+	out = append(out, ListSome("size in the backup differs from the file document's size (backup anomaly)", f.SizeDiffers)...)
+	out = append(out, ListSome("already missing in the backup (not a migration error; the app will show these files as broken)", f.MissingInBackup)...)
 	if f.OrphanCount > 0 {
-		out = append(out, listSome("objects with no file document (orphans)", f.Orphans)...)
+		out = append(out, ListSome("objects with no file document (orphans)", f.Orphans)...)
 	}
 	return out
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/ui"
 	"github.com/mxmigrate/mxmigrate/pipeline"
-	"github.com/mxmigrate/mxmigrate/verify"
+	"github.com/mxmigrate/mxmigrate/report"
 
 	// Targets and stores register themselves by URL scheme.
 	_ "github.com/mxmigrate/mxmigrate/dbcopy/postgres"
@@ -170,7 +170,7 @@ func (s *session) close() {
 // finish prints the report for people, writes the JSON report when asked,
 // and passes the run's error on. With --report - stdout holds the JSON
 // report alone, for scripts, and the summary goes to stderr.
-func finish(report *verify.Report, runErr error, reportPath string) error {
+func finish(report *report.Report, runErr error, reportPath string) error {
 	if report == nil {
 		return runErr
 	}

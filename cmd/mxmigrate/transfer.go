@@ -7,7 +7,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/pipeline"
-	"github.com/mxmigrate/mxmigrate/verify"
+	"github.com/mxmigrate/mxmigrate/report"
 )
 
 // flagGroups names the groups of flags a transfer command takes.
@@ -20,7 +20,7 @@ const (
 
 // transferCommand builds db, files and migrate: they differ only in the
 // flags they take and the pipeline function they call.
-func transferCommand(g *globals, use, short, long string, groups flagGroups, runFn func(context.Context, pipeline.Config) (*verify.Report, error)) *cobra.Command {
+func transferCommand(g *globals, use, short, long string, groups flagGroups, runFn func(context.Context, pipeline.Config) (*report.Report, error)) *cobra.Command {
 	var cfg pipeline.Config
 	var reportPath string
 	cmd := &cobra.Command{
@@ -29,7 +29,7 @@ func transferCommand(g *globals, use, short, long string, groups flagGroups, run
 		Long:  long,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var report *verify.Report
+			var report *report.Report
 			err := g.run(cfg, args[0], func(c pipeline.Config) (err error) {
 				report, err = runFn(cmd.Context(), c)
 				return err

@@ -5,7 +5,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/pipeline"
-	"github.com/mxmigrate/mxmigrate/verify"
+	"github.com/mxmigrate/mxmigrate/report"
 )
 
 func newVerifyCommand(g *globals) *cobra.Command {
@@ -19,7 +19,7 @@ every sequence, index and constraint, and every file document with contents agai
 of the right size in the store. Usable on its own after a migration done any other way.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var report *verify.Report
+			var report *report.Report
 			err := g.run(cfg, args[0], func(c pipeline.Config) (err error) {
 				report, err = pipeline.Verify(cmd.Context(), c)
 				return err

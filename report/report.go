@@ -1,44 +1,42 @@
-// Package verify proves a migration: it compares what the target database
-// and file store hold against the backup itself (row counts read from the
-// dump's own data, the blobs of tree/), and writes a report a person and a
-// script can both read.
-package verify
+// Package report is the outcome of a whole run (phases and their timings,
+// uploads, prune, verification, backup anomalies) as JSON for scripts and as
+// a summary for people.
+package report
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/mxmigrate/mxmigrate/internal/escape"
 	"github.com/mxmigrate/mxmigrate/internal/units"
+	"github.com/mxmigrate/mxmigrate/verify"
 )
 
 // Report is the outcome of a run: what was checked, what differed, and how
 // long each phase took. It never holds credentials: targets appear as
 // redacted URLs.
 type Report struct {
-	Tool       string        `json:"tool"`
-	Version    string        `json:"version"`
-	Command    string        `json:"command"`
-	Backup     string        `json:"backup"`
-	Database   string        `json:"databaseTarget,omitempty"` // redacted URL
-	Files      string        `json:"fileStore,omitempty"`      // redacted URL
-	StartedAt  time.Time     `json:"startedAt"`
-	FinishedAt time.Time     `json:"finishedAt"`
-	OK         bool          `json:"ok"`
-	ExitCode   int           `json:"exitCode"`
-	Error      string        `json:"error,omitempty"`
-	Phases     []Phase       `json:"phases"`
-	DB         *DBReport     `json:"database,omitempty"`
-	Blobs      *FilesReport  `json:"files,omitempty"`
-	Upload     *UploadReport `json:"upload,omitempty"`
-	Prune      *PruneReport  `json:"prune,omitempty"`
-	Anomalies  []string      `json:"anomalies,omitempty"`
+	Tool       string              `json:"tool"`
+	Version    string              `json:"version"`
+	Command    string              `json:"command"`
+	Backup     string              `json:"backup"`
+	Database   string              `json:"databaseTarget,omitempty"` // redacted URL
+	Files      string              `json:"fileStore,omitempty"`      // redacted URL
+	StartedAt  time.Time           `json:"startedAt"`
+	FinishedAt time.Time           `json:"finishedAt"`
+	OK         bool                `json:"ok"`
+	ExitCode   int                 `json:"exitCode"`
+	Error      string              `json:"error,omitempty"`
+	Phases     []Phase             `json:"phases"`
+	DB         *verify.DBReport    `json:"database,omitempty"`
+	Blobs      *verify.FilesReport `json:"files,omitempty"`
+	Upload     *UploadReport       `json:"upload,omitempty"`
+	Prune      *PruneReport        `json:"prune,omitempty"`
+	Anomalies  []string            `json:"anomalies,omitempty"`
 	// Warnings are what the preflight let through with a warning: what is
 	// not carried over to the target, or carried over changed.
 	Warnings []string `json:"warnings,omitempty"`
@@ -214,10 +212,10 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if p := r.Prune; p != nil {
 		fmt.Fprintf(w, "  prune: %d deleted, %d kept, %d failed\n", p.DeletedCount, p.Kept, len(p.Failures))
-		for _, line := range listSome("deleted", p.Deleted) {
+		for _, line := range verify.ListSome("deleted", p.Deleted) {
 			fmt.Fprintf(w, "    - %s\n", escape.Text(line))
 		}
-		for _, line := range listSome("not deleted", p.Failures) {
+		for _, line := range verify.ListSome("not deleted", p.Failures) {
 			fmt.Fprintf(w, "    ! %s\n", escape.Text(line))
 		}
 	}
@@ -243,18 +241,4 @@ func (r *Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "    - %s\n", escape.Text(a))
 		}
 	}
-}
-
-func listSome(kind string, items []string) []string {
-	if len(items) == 0 {
-		return nil
-	}
-	sort.Strings(items)
-	shown := items
-	more := ""
-	if len(shown) > maxListed {
-		shown = shown[:maxListed]
-		more = fmt.Sprintf(" ... and %d more", len(items)-maxListed)
-	}
-	return []string{fmt.Sprintf("%s (%d): %s%s", kind, len(items), strings.Join(shown, ", "), more)}
 }
