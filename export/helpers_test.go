@@ -19,7 +19,7 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
-	"github.com/mxmigrate/mxmigrate/verify"
+	"github.com/mxmigrate/mxmigrate/verify/canon"
 )
 
 // contents is what a backup holds, in a form two backups can be compared
@@ -127,7 +127,7 @@ func readBackup(t *testing.T, path string) *contents {
 					vals[j] = "\x00NULL"
 					continue
 				}
-				v, err := verify.CanonicalText(colType[names[j]], field.Value)
+				v, err := canon.Text(colType[names[j]], field.Value)
 				if err != nil {
 					t.Fatalf("%s column %s: %v", e, names[j], err)
 				}

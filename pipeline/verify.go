@@ -12,6 +12,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 	"github.com/mxmigrate/mxmigrate/verify"
+	"github.com/mxmigrate/mxmigrate/verify/rowdiff"
 )
 
 // Verify checks a target database and store against the backup, on its own
@@ -125,7 +126,7 @@ func compareContents(ctx context.Context, path string, target dbcopy.Target, rep
 		return err
 	}
 	defer f.Close()
-	return verify.CompareContents(ctx, f, target, rep, jobs)
+	return rowdiff.Compare(ctx, f, target, rep, jobs)
 }
 
 // describeAndCount reads a whole dump from a stream: its table of contents

@@ -1,4 +1,4 @@
-package verify
+package rowdiff
 
 import (
 	"archive/tar"
@@ -28,12 +28,14 @@ import (
 	"github.com/mxmigrate/mxmigrate/internal/samplegen"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
+	"github.com/mxmigrate/mxmigrate/verify"
+	"github.com/mxmigrate/mxmigrate/verify/canon"
 )
 
 func TestRowEncodingIsUnambiguous(t *testing.T) {
 	text := func(v string) pgdump.Field { return pgdump.Field{Value: []byte(v)} }
 	null := pgdump.Field{Null: true}
-	kinds := []kind{kindText, kindText}
+	kinds := []canon.Kind{canon.KindText, canon.KindText}
 	names := []string{"a", "b"}
 	cases := []struct {
 		name string
@@ -63,7 +65,7 @@ func TestRowEncodingIsUnambiguous(t *testing.T) {
 // as a driver's values encode to the same bytes.
 func TestRowEncodingAgrees(t *testing.T) {
 	names := []string{"id", "total", "notes", "shipped", "signature"}
-	kinds := []kind{kindInt, kindNumeric, kindText, kindTimestamptz, kindBytea}
+	kinds := []canon.Kind{canon.KindInt, canon.KindNumeric, canon.KindText, canon.KindTimestamptz, canon.KindBytea}
 	fields := []pgdump.Field{{Value: []byte("42")}, {Value: []byte("1.5")}, {Null: true},
 		{Value: []byte("2000-01-01 00:00:00.000001+14")}, {Value: []byte(`\x00ff`)}}
 	values := []any{int64(42), "1.50000000", nil, time.Date(1999, 12, 31, 10, 0, 0, 1000, time.UTC), []byte{0, 0xff}}
@@ -84,7 +86,7 @@ func TestRowEncodingAgrees(t *testing.T) {
 }
 
 func TestDigestIsAMultiset(t *testing.T) {
-	enc := newRowEncoder([]string{"v"}, []kind{kindText}, newSeeds())
+	enc := newRowEncoder([]string{"v"}, []canon.Kind{canon.KindText}, newSeeds())
 	hashOf := func(v string) rowHash {
 		if err := enc.encodeValues([]any{v}); err != nil {
 			t.Fatal(err)
@@ -184,7 +186,7 @@ func TestCompareContentsIdentical(t *testing.T) {
 			target := targetFromDump(t, dump)
 			f := openDumpFile(t, dump)
 			rep := reportFor(f.Archive)
-			if err := CompareContents(context.Background(), f, target, rep, jobs); err != nil {
+			if err := Compare(context.Background(), f, target, rep, jobs); err != nil {
 				t.Fatal(err)
 			}
 			if !rep.Checksums {
@@ -402,7 +404,7 @@ func TestCompareContentsOutOfOrderData(t *testing.T) {
 	}
 	rep := reportFor(f.Archive)
 	setRowCounts(t, rep, dump, target)
-	if err := CompareContents(context.Background(), f, target, rep, 1); err != nil {
+	if err := Compare(context.Background(), f, target, rep, 1); err != nil {
 		t.Fatal(err)
 	}
 	assertDifferences(t, rep, map[string][]string{"myfirstmodule$customer": {"id=9: missing in the target"}})
@@ -417,7 +419,7 @@ func TestCompareContentsSkipsMissingTables(t *testing.T) {
 	for i := range rep.Tables {
 		rep.Tables[i].Missing = rep.Tables[i].Name == "system$user"
 	}
-	if err := CompareContents(context.Background(), f, target, rep, 2); err != nil {
+	if err := Compare(context.Background(), f, target, rep, 2); err != nil {
 		t.Fatal(err)
 	}
 	for _, tr := range rep.Tables {
@@ -438,12 +440,12 @@ func TestCompareContentsCancelled(t *testing.T) {
 		}
 	}
 	f := openDumpFile(t, dump)
-	err := CompareContents(ctx, f, target, reportFor(f.Archive), 2)
+	err := Compare(ctx, f, target, reportFor(f.Archive), 2)
 	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("CompareContents after cancel: %v, want context.Canceled", err)
+		t.Fatalf("Compare after cancel: %v, want context.Canceled", err)
 	}
 	if n := target.inFlight.Load(); n != 0 {
-		t.Errorf("%d target scans still running after CompareContents returned", n)
+		t.Errorf("%d target scans still running after Compare returned", n)
 	}
 }
 
@@ -490,7 +492,7 @@ func TestCompareContentsPostgres(t *testing.T) {
 	}
 	defer target.Close()
 
-	compare := func(t *testing.T, path string) *DBReport {
+	compare := func(t *testing.T, path string) *verify.DBReport {
 		t.Helper()
 		f, err := pgdump.Open(path)
 		if err != nil {
@@ -498,7 +500,7 @@ func TestCompareContentsPostgres(t *testing.T) {
 		}
 		defer f.Close()
 		rep := reportFor(f.Archive)
-		if err := CompareContents(ctx, f, target, rep, 2); err != nil {
+		if err := Compare(ctx, f, target, rep, 2); err != nil {
 			t.Fatal(err)
 		}
 		return rep
@@ -570,14 +572,14 @@ func tableCopyText(t *testing.T, path, table string) string {
 // its COPY text and the values PostgreSQL's ScanTable returns for it.
 var benchRow = struct {
 	names  []string
-	kinds  []kind
+	kinds  []canon.Kind
 	line   string
 	values []any
 }{
 	names: []string{"id", "number", "order", "select", "total", "quantity", "priority", "weight", "paid",
 		"notes", "signature", "orderdate", "shipped", "createddate", "changeddate"},
-	kinds: []kind{kindInt, kindInt, kindText, kindText, kindNumeric, kindInt, kindInt, kindFloat8, kindBool,
-		kindText, kindBytea, kindTimestamp, kindTimestamptz, kindTimestamp, kindTimestamp},
+	kinds: []canon.Kind{canon.KindInt, canon.KindInt, canon.KindText, canon.KindText, canon.KindNumeric, canon.KindInt, canon.KindInt, canon.KindFloat8, canon.KindBool,
+		canon.KindText, canon.KindBytea, canon.KindTimestamp, canon.KindTimestamptz, canon.KindTimestamp, canon.KindTimestamp},
 	line: "1234\t1234\tOrder 1234\tlorem ipsum lorem ipsum \t8042.45678000\t234\t2\t1.851\tt\tnote 1234\t\\\\x000004d2\t" +
 		"2020-01-01 00:20:34.001234\t2021-06-30 22:00:59.999999+00\t2024-01-01 00:20:34\t\\N\n",
 	values: []any{int64(1234), int64(1234), "Order 1234", "lorem ipsum lorem ipsum ", "8042.45678000", int64(234), int64(2),
@@ -648,7 +650,7 @@ func TestBenchRowAgrees(t *testing.T) {
 
 // assertAllMatch checks that every table with columns was compared and
 // matched, and returns how many were compared.
-func assertAllMatch(t *testing.T, rep *DBReport) int {
+func assertAllMatch(t *testing.T, rep *verify.DBReport) int {
 	t.Helper()
 	compared := 0
 	for _, tr := range rep.Tables {
@@ -665,7 +667,7 @@ func assertAllMatch(t *testing.T, rep *DBReport) int {
 
 // assertDifferences checks that the tables of want differ as listed and
 // every other compared table matches.
-func assertDifferences(t *testing.T, rep *DBReport, want map[string][]string) {
+func assertDifferences(t *testing.T, rep *verify.DBReport, want map[string][]string) {
 	t.Helper()
 	for _, tr := range rep.Tables {
 		lines, differs := want[tr.Name]
@@ -691,12 +693,12 @@ func showOK(ok *bool) string {
 	return strconv.FormatBool(*ok)
 }
 
-// reportFor is a DBReport naming every table of the dump.
-func reportFor(a *pgdump.Archive) *DBReport {
-	rep := &DBReport{}
+// reportFor is a verify.DBReport naming every table of the dump.
+func reportFor(a *pgdump.Archive) *verify.DBReport {
+	rep := &verify.DBReport{}
 	for _, e := range a.Entries {
 		if e.Desc == "TABLE" {
-			rep.Tables = append(rep.Tables, TableResult{Name: e.Tag})
+			rep.Tables = append(rep.Tables, verify.TableResult{Name: e.Tag})
 		}
 	}
 	return rep
@@ -705,7 +707,7 @@ func reportFor(a *pgdump.Archive) *DBReport {
 // sampleDump is the database dump of the repository's sample backup.
 func sampleDump(t testing.TB) []byte {
 	t.Helper()
-	return dumpFromBackup(t, filepath.Join("..", "testdata", "sample.tar.gz"))
+	return dumpFromBackup(t, filepath.Join("..", "..", "testdata", "sample.tar.gz"))
 }
 
 // dumpFromBackup reads db/db.backup out of a Mendix backup.
@@ -748,7 +750,7 @@ func openDump(t testing.TB, dump []byte) (*pgdump.Archive, io.Reader) {
 }
 
 // openDumpFile writes a dump to a file and opens it for random access,
-// as CompareContents needs it.
+// as Compare needs it.
 func openDumpFile(t testing.TB, dump []byte) *pgdump.ArchiveFile {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "db.backup")
@@ -765,7 +767,7 @@ func openDumpFile(t testing.TB, dump []byte) *pgdump.ArchiveFile {
 
 // setRowCounts fills in the row counts of rep, as CompareDatabase does:
 // the dump's and the target's.
-func setRowCounts(t testing.TB, rep *DBReport, dump []byte, target *fakeTarget) {
+func setRowCounts(t testing.TB, rep *verify.DBReport, dump []byte, target *fakeTarget) {
 	t.Helper()
 	a, r := openDump(t, dump)
 	counts, err := a.CountAllRows(context.Background(), r)
@@ -1005,7 +1007,7 @@ func targetFromDump(t testing.TB, dump []byte) *fakeTarget {
 
 // driverValue converts COPY text to the Go value SQL Server's driver
 // gives for the column type it maps to. It is written apart from
-// normalize.go on purpose, with the time package's own parser.
+// package canon on purpose, with the time package's own parser.
 func driverValue(t testing.TB, pgType, text string) any {
 	t.Helper()
 	must := func(v any, err error) any {

@@ -1,4 +1,4 @@
-package verify
+package canon
 
 import (
 	"errors"
@@ -124,17 +124,17 @@ var canonicalPairs = []struct {
 
 func TestCanonicalPairs(t *testing.T) {
 	for _, c := range canonicalPairs {
-		fromText, err := CanonicalText(c.typ, []byte(c.text))
+		fromText, err := Text(c.typ, []byte(c.text))
 		if err != nil {
-			t.Errorf("CanonicalText(%q, %q): %v", c.typ, c.text, err)
+			t.Errorf("Text(%q, %q): %v", c.typ, c.text, err)
 		} else if fromText != c.want {
-			t.Errorf("CanonicalText(%q, %q) = %q, want %q", c.typ, c.text, fromText, c.want)
+			t.Errorf("Text(%q, %q) = %q, want %q", c.typ, c.text, fromText, c.want)
 		}
-		fromValue, err := CanonicalValue(c.typ, c.value)
+		fromValue, err := Value(c.typ, c.value)
 		if err != nil {
-			t.Errorf("CanonicalValue(%q, %#v): %v", c.typ, c.value, err)
+			t.Errorf("Value(%q, %#v): %v", c.typ, c.value, err)
 		} else if fromValue != c.want {
-			t.Errorf("CanonicalValue(%q, %#v) = %q, want %q", c.typ, c.value, fromValue, c.want)
+			t.Errorf("Value(%q, %#v) = %q, want %q", c.typ, c.value, fromValue, c.want)
 		}
 	}
 }
@@ -162,9 +162,9 @@ func TestCanonicalTextOnly(t *testing.T) {
 		{"some_schema.mytype", "anything at all", "anything at all"},
 	}
 	for _, c := range cases {
-		got, err := CanonicalText(c.typ, []byte(c.text))
+		got, err := Text(c.typ, []byte(c.text))
 		if err != nil || got != c.want {
-			t.Errorf("CanonicalText(%q, %q) = %q, %v; want %q", c.typ, c.text, got, err, c.want)
+			t.Errorf("Text(%q, %q) = %q, %v; want %q", c.typ, c.text, got, err, c.want)
 		}
 	}
 }
@@ -188,9 +188,9 @@ func TestCanonicalValueOnly(t *testing.T) {
 		{"bytea", `\\x41`, "5c783431"}, // and escape format here
 	}
 	for _, c := range cases {
-		got, err := CanonicalValue(c.typ, c.value)
+		got, err := Value(c.typ, c.value)
 		if err != nil || got != c.want {
-			t.Errorf("CanonicalValue(%q, %#v) = %q, %v; want %q", c.typ, c.value, got, err, c.want)
+			t.Errorf("Value(%q, %#v) = %q, %v; want %q", c.typ, c.value, got, err, c.want)
 		}
 	}
 }
@@ -236,8 +236,8 @@ func TestCanonicalTextRejects(t *testing.T) {
 		{"uuid", "-a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
 	}
 	for _, c := range cases {
-		if got, err := CanonicalText(c.typ, []byte(c.text)); err == nil {
-			t.Errorf("CanonicalText(%q, %q) = %q, want an error", c.typ, c.text, got)
+		if got, err := Text(c.typ, []byte(c.text)); err == nil {
+			t.Errorf("Text(%q, %q) = %q, want an error", c.typ, c.text, got)
 		}
 	}
 }
@@ -262,8 +262,8 @@ func TestCanonicalValueRejects(t *testing.T) {
 		{"bytea", 42},
 	}
 	for _, c := range cases {
-		if got, err := CanonicalValue(c.typ, c.value); err == nil {
-			t.Errorf("CanonicalValue(%q, %#v) = %q, want an error", c.typ, c.value, got)
+		if got, err := Value(c.typ, c.value); err == nil {
+			t.Errorf("Value(%q, %#v) = %q, want an error", c.typ, c.value, got)
 		}
 	}
 }
@@ -272,59 +272,59 @@ func TestCanonicalValueRejects(t *testing.T) {
 // so that it cannot be mistaken for the empty string.
 func TestNullIsNotEmpty(t *testing.T) {
 	for _, typ := range []string{"text", "bytea", "bigint", "numeric(28,8)", "timestamp without time zone", "uuid"} {
-		if _, err := CanonicalValue(typ, nil); !errors.Is(err, ErrNull) {
-			t.Errorf("CanonicalValue(%q, nil): error %v, want ErrNull", typ, err)
+		if _, err := Value(typ, nil); !errors.Is(err, ErrNull) {
+			t.Errorf("Value(%q, nil): error %v, want ErrNull", typ, err)
 		}
 	}
-	if got, err := CanonicalValue("text", ""); err != nil || got != "" {
-		t.Errorf(`CanonicalValue("text", "") = %q, %v; want "", nil`, got, err)
+	if got, err := Value("text", ""); err != nil || got != "" {
+		t.Errorf(`Value("text", "") = %q, %v; want "", nil`, got, err)
 	}
 }
 
 func TestKindOf(t *testing.T) {
 	cases := []struct {
 		typ  string
-		want kind
+		want Kind
 	}{
-		{"bigint", kindInt},
-		{"pg_catalog.int8", kindInt},
-		{"numeric(28,8)", kindNumeric},
-		{"NUMERIC", kindNumeric},
-		{"character varying(200)", kindText},
-		{"timestamp(6) without time zone", kindTimestamp},
-		{"timestamp with time zone", kindTimestamptz},
-		{"time(3) with time zone", kindTimetz},
-		{"double precision", kindFloat8},
-		{"real", kindFloat4},
-		{"bytea", kindBytea},
-		{"uuid", kindUUID},
-		{"integer[]", kindText},
-		{"timestamp without time zone[]", kindText},
-		{"public.mytype", kindText},
+		{"bigint", KindInt},
+		{"pg_catalog.int8", KindInt},
+		{"numeric(28,8)", KindNumeric},
+		{"NUMERIC", KindNumeric},
+		{"character varying(200)", KindText},
+		{"timestamp(6) without time zone", KindTimestamp},
+		{"timestamp with time zone", KindTimestamptz},
+		{"time(3) with time zone", KindTimetz},
+		{"double precision", KindFloat8},
+		{"real", KindFloat4},
+		{"bytea", KindBytea},
+		{"uuid", KindUUID},
+		{"integer[]", KindText},
+		{"timestamp without time zone[]", KindText},
+		{"public.mytype", KindText},
 	}
 	for _, c := range cases {
-		if got := kindOf(c.typ); got != c.want {
-			t.Errorf("kindOf(%q) = %s, want %s", c.typ, got, c.want)
+		if got := KindOf(c.typ); got != c.want {
+			t.Errorf("KindOf(%q) = %s, want %s", c.typ, got, c.want)
 		}
 	}
 }
 
-// BenchmarkCanonicalText measures the allocation-free path CompareContents
+// BenchmarkCanonicalText measures the allocation-free path rowdiff.Compare
 // takes for the dump's values, over a typical row of Mendix types.
 func BenchmarkCanonicalText(b *testing.B) {
 	row := []struct {
-		k    kind
+		k    Kind
 		text []byte
 	}{
-		{kindInt, []byte("1234567")},
-		{kindText, []byte("Order 1234567")},
-		{kindNumeric, []byte("8042.45678000")},
-		{kindBool, []byte("t")},
-		{kindFloat8, []byte("0.0015")},
-		{kindTimestamp, []byte("2020-01-01 00:00:01.000002")},
-		{kindTimestamptz, []byte("2021-06-30 22:00:59.999999+02")},
-		{kindBytea, []byte(`\x00ff00ff00ff00ff`)},
-		{kindUUID, []byte("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")},
+		{KindInt, []byte("1234567")},
+		{KindText, []byte("Order 1234567")},
+		{KindNumeric, []byte("8042.45678000")},
+		{KindBool, []byte("t")},
+		{KindFloat8, []byte("0.0015")},
+		{KindTimestamp, []byte("2020-01-01 00:00:01.000002")},
+		{KindTimestamptz, []byte("2021-06-30 22:00:59.999999+02")},
+		{KindBytea, []byte(`\x00ff00ff00ff00ff`)},
+		{KindUUID, []byte("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")},
 	}
 	size := 0
 	for _, v := range row {
@@ -337,7 +337,7 @@ func BenchmarkCanonicalText(b *testing.B) {
 		dst = dst[:0]
 		for _, v := range row {
 			var err error
-			if dst, err = appendCanonicalText(dst, v.k, v.text); err != nil {
+			if dst, err = AppendText(dst, v.k, v.text); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -379,7 +379,7 @@ func checkFastPaths(t *testing.T, text []byte) {
 			t.Errorf("%q is taken as a canonical integer, but parses to %q, %v", text, got, ok)
 		}
 	}
-	for _, k := range []kind{kindTimestamp, kindTimestamptz, kindDate} {
+	for _, k := range []Kind{KindTimestamp, KindTimestamptz, KindDate} {
 		fast, ok := appendPlainDateTime(nil, k, text)
 		if !ok {
 			continue
@@ -405,13 +405,13 @@ func TestTimestampShortcut(t *testing.T) {
 	}
 	for _, tm := range times {
 		want := tm.Format("2006-01-02T15:04:05.000000")
-		got, err := CanonicalValue("timestamp", tm)
+		got, err := Value("timestamp", tm)
 		if err != nil || got != want {
-			t.Errorf("CanonicalValue(timestamp, %v) = %q, %v; want %q", tm, got, err, want)
+			t.Errorf("Value(timestamp, %v) = %q, %v; want %q", tm, got, err, want)
 		}
-		got, err = CanonicalValue("timestamptz", tm)
+		got, err = Value("timestamptz", tm)
 		if err != nil || got != want+"Z" {
-			t.Errorf("CanonicalValue(timestamptz, %v) = %q, %v; want %q", tm, got, err, want+"Z")
+			t.Errorf("Value(timestamptz, %v) = %q, %v; want %q", tm, got, err, want+"Z")
 		}
 	}
 }

@@ -1,4 +1,8 @@
-package verify
+// Package canon is the canonical-value codec of content verification: a
+// value from the dump's COPY text and the same value as a target's driver
+// returns it come out as the same bytes, so that rows can be compared by
+// hash.
+package canon
 
 import (
 	"bytes"
@@ -34,90 +38,90 @@ import (
 // ("0044-03-15 BC"); "infinity" and "-infinity" stay as they are.
 //
 // NULL has no canonical form: it is told apart from every value, the
-// empty string included, by the row encoding (see checksum.go).
+// empty string included, by the row encoding (see package rowdiff).
 
-// ErrNull is returned by CanonicalValue for a nil value: NULL is not a
+// ErrNull is returned by Value for a nil value: NULL is not a
 // value and must be encoded as NULL by the caller.
 var ErrNull = errors.New("NULL has no canonical form")
 
-// CanonicalText returns the canonical form of a value of PostgreSQL type
+// Text returns the canonical form of a value of PostgreSQL type
 // pgType (as the dump's CREATE TABLE spells it, e.g. "numeric(28,8)") from
 // its COPY text, after CopyReader has undone COPY's escapes.
-func CanonicalText(pgType string, text []byte) (string, error) {
-	b, err := appendCanonicalText(nil, kindOf(pgType), text)
+func Text(pgType string, text []byte) (string, error) {
+	b, err := AppendText(nil, KindOf(pgType), text)
 	return string(b), err
 }
 
-// CanonicalValue returns the canonical form of a Go value that a target's
+// Value returns the canonical form of a Go value that a target's
 // ScanTable returned for a column of PostgreSQL type pgType: nil (ErrNull),
 // an integer, float64, float32, string, []byte, bool, time.Time, or a
 // decimal as a string. A string or, except for bytea, a []byte is read as
-// the value's text, the way CanonicalText reads it. A uuid must come as a
+// the value's text, the way Text reads it. A uuid must come as a
 // string: a 16-byte []byte is refused, since SQL Server's drivers return
 // its bytes in mixed-endian order and PostgreSQL's in RFC order.
-func CanonicalValue(pgType string, v any) (string, error) {
-	b, err := appendCanonicalValue(nil, kindOf(pgType), v)
+func Value(pgType string, v any) (string, error) {
+	b, err := AppendValue(nil, KindOf(pgType), v)
 	return string(b), err
 }
 
-// kind is how a column's values are normalised.
-type kind uint8
+// Kind is how a column's values are normalised.
+type Kind uint8
 
 const (
-	kindText kind = iota // as is
-	kindInt
-	kindNumeric
-	kindBool
-	kindFloat4
-	kindFloat8
-	kindTimestamp
-	kindTimestamptz
-	kindDate
-	kindTime
-	kindTimetz
-	kindBytea
-	kindUUID
+	KindText Kind = iota // as is
+	KindInt
+	KindNumeric
+	KindBool
+	KindFloat4
+	KindFloat8
+	KindTimestamp
+	KindTimestamptz
+	KindDate
+	KindTime
+	KindTimetz
+	KindBytea
+	KindUUID
 )
 
 var kindNames = [...]string{
-	kindText: "text", kindInt: "integer", kindNumeric: "numeric", kindBool: "boolean",
-	kindFloat4: "real", kindFloat8: "double precision", kindTimestamp: "timestamp",
-	kindTimestamptz: "timestamptz", kindDate: "date", kindTime: "time", kindTimetz: "timetz",
-	kindBytea: "bytea", kindUUID: "uuid",
+	KindText: "text", KindInt: "integer", KindNumeric: "numeric", KindBool: "boolean",
+	KindFloat4: "real", KindFloat8: "double precision", KindTimestamp: "timestamp",
+	KindTimestamptz: "timestamptz", KindDate: "date", KindTime: "time", KindTimetz: "timetz",
+	KindBytea: "bytea", KindUUID: "uuid",
 }
 
-func (k kind) String() string { return kindNames[k] }
+func (k Kind) String() string { return kindNames[k] }
 
-// kindOf maps a PostgreSQL type, as format_type writes it or by its alias,
+// KindOf maps a PostgreSQL type, as format_type writes it or by its alias,
 // to its kind. Unknown types, arrays and domains compare as text.
-func kindOf(pgType string) kind {
+func KindOf(pgType string) Kind {
 	switch baseType(pgType) {
 	case "smallint", "integer", "bigint", "int2", "int4", "int8", "int", "oid":
-		return kindInt
+		return KindInt
 	case "numeric", "decimal":
-		return kindNumeric
+		return KindNumeric
 	case "boolean", "bool":
-		return kindBool
+		return KindBool
 	case "real", "float4":
-		return kindFloat4
+		return KindFloat4
 	case "double precision", "float8", "float":
-		return kindFloat8
+		return KindFloat8
 	case "timestamp without time zone", "timestamp":
-		return kindTimestamp
+		return KindTimestamp
 	case "timestamp with time zone", "timestamptz":
-		return kindTimestamptz
+		return KindTimestamptz
 	case "date":
-		return kindDate
+		return KindDate
 	case "time without time zone", "time":
-		return kindTime
+		return KindTime
 	case "time with time zone", "timetz":
-		return kindTimetz
+		return KindTimetz
 	case "bytea":
-		return kindBytea
+		return KindBytea
 	case "uuid":
-		return kindUUID
+		return KindUUID
 	}
-	return kindText
+	return KindText
 }
 
 // baseType drops the type modifiers and the pg_catalog qualification:
@@ -138,14 +142,14 @@ func baseType(pgType string) string {
 	return strings.TrimPrefix(strings.Join(strings.Fields(b.String()), " "), "pg_catalog.")
 }
 
-// appendCanonicalText appends the canonical form of text, a value of kind k
+// AppendText appends the canonical form of text, a value of kind k
 // in PostgreSQL's text output.
-func appendCanonicalText(dst []byte, k kind, text []byte) ([]byte, error) {
+func AppendText(dst []byte, k Kind, text []byte) ([]byte, error) {
 	out, ok := dst, false
 	switch k {
-	case kindText:
+	case KindText:
 		return append(dst, text...), nil
-	case kindInt:
+	case KindInt:
 		if isCanonicalInt(text) {
 			return append(dst, text...), nil
 		}
@@ -153,26 +157,26 @@ func appendCanonicalText(dst []byte, k kind, text []byte) ([]byte, error) {
 		if n, ok = parseInt64(text); ok {
 			out = strconv.AppendInt(dst, n, 10)
 		}
-	case kindNumeric:
+	case KindNumeric:
 		out, ok = appendDecimal(dst, text)
-	case kindBool:
+	case KindBool:
 		out, ok = appendBoolText(dst, text)
-	case kindFloat4, kindFloat8:
+	case KindFloat4, KindFloat8:
 		bits := 64
-		if k == kindFloat4 {
+		if k == KindFloat4 {
 			bits = 32
 		}
 		f, err := strconv.ParseFloat(string(text), bits)
 		if ok = err == nil; ok {
 			out = appendFloat(dst, f, bits)
 		}
-	case kindTimestamp, kindTimestamptz, kindDate:
+	case KindTimestamp, KindTimestamptz, KindDate:
 		out, ok = appendDateTimeText(dst, k, text)
-	case kindTime, kindTimetz:
+	case KindTime, KindTimetz:
 		out, ok = appendTimeOfDayText(dst, k, text)
-	case kindBytea:
+	case KindBytea:
 		out, ok = appendByteaText(dst, text)
-	case kindUUID:
+	case KindUUID:
 		out, ok = appendUUID(dst, text)
 	}
 	if !ok {
@@ -181,54 +185,54 @@ func appendCanonicalText(dst []byte, k kind, text []byte) ([]byte, error) {
 	return out, nil
 }
 
-// appendCanonicalValue appends the canonical form of v, a Go value a
+// AppendValue appends the canonical form of v, a Go value a
 // target returned for a column of kind k.
-func appendCanonicalValue(dst []byte, k kind, v any) ([]byte, error) {
+func AppendValue(dst []byte, k Kind, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return dst, ErrNull
 	case string:
-		if k == kindText {
+		if k == KindText {
 			return append(dst, x...), nil
 		}
-		return appendCanonicalText(dst, k, []byte(x))
+		return AppendText(dst, k, []byte(x))
 	case []byte:
-		if k == kindBytea {
+		if k == KindBytea {
 			return hex.AppendEncode(dst, x), nil
 		}
-		if k == kindUUID && len(x) == 16 {
+		if k == KindUUID && len(x) == 16 {
 			return dst, errors.New("a uuid as 16 bytes is ambiguous (SQL Server orders them mixed-endian): ScanTable must return uuids as strings")
 		}
-		return appendCanonicalText(dst, k, x)
+		return AppendText(dst, k, x)
 	}
 	out, ok := dst, false
 	switch k {
-	case kindInt:
+	case KindInt:
 		var n int64
 		if n, ok = asInt64(v); ok {
 			out = strconv.AppendInt(dst, n, 10)
 		}
-	case kindNumeric:
+	case KindNumeric:
 		out, ok = appendNumericValue(dst, v)
-	case kindBool:
+	case KindBool:
 		out, ok = appendBoolValue(dst, v)
-	case kindFloat4:
+	case KindFloat4:
 		switch x := v.(type) {
 		case float32:
 			out, ok = appendFloat(dst, float64(x), 32), true
 		case float64: // SQL Server's drivers widen real to float64
 			out, ok = appendFloat(dst, float64(float32(x)), 32), true
 		}
-	case kindFloat8:
+	case KindFloat8:
 		switch x := v.(type) {
 		case float64:
 			out, ok = appendFloat(dst, x, 64), true
 		case float32:
 			out, ok = appendFloat(dst, float64(x), 64), true
 		}
-	case kindTimestamp, kindTimestamptz, kindDate, kindTime, kindTimetz:
+	case KindTimestamp, KindTimestamptz, KindDate, KindTime, KindTimetz:
 		out, ok = appendTimeValue(dst, k, v)
-	case kindUUID:
+	case KindUUID:
 		if u, isArray := v.([16]byte); isArray { // pgx's uuid, in RFC order
 			out, ok = appendUUIDBytes(dst, u[:]), true
 		}
@@ -461,7 +465,7 @@ func (c civil) time() time.Time {
 // appendDateTimeText reads PostgreSQL's ISO output of a timestamp,
 // timestamptz or date: "2006-01-02 15:04:05.999999+02 BC". It also takes
 // a 'T' separator and a "Z" zone, which other tools write.
-func appendDateTimeText(dst []byte, k kind, s []byte) ([]byte, bool) {
+func appendDateTimeText(dst []byte, k Kind, s []byte) ([]byte, bool) {
 	if out, ok := appendPlainDateTime(dst, k, s); ok {
 		return out, true
 	}
@@ -469,7 +473,7 @@ func appendDateTimeText(dst []byte, k kind, s []byte) ([]byte, bool) {
 }
 
 // appendParsedDateTime is appendDateTimeText for any text.
-func appendParsedDateTime(dst []byte, k kind, s []byte) ([]byte, bool) {
+func appendParsedDateTime(dst []byte, k Kind, s []byte) ([]byte, bool) {
 	if string(s) == "infinity" || string(s) == "-infinity" {
 		return append(dst, s...), true
 	}
@@ -478,7 +482,7 @@ func appendParsedDateTime(dst []byte, k kind, s []byte) ([]byte, bool) {
 	if !ok {
 		return dst, false
 	}
-	if k != kindDate {
+	if k != KindDate {
 		if len(rest) == 0 || (rest[0] != ' ' && rest[0] != 'T') {
 			return dst, false
 		}
@@ -495,10 +499,10 @@ func appendParsedDateTime(dst []byte, k kind, s []byte) ([]byte, bool) {
 		}
 		c.bc, rest = true, nil
 	}
-	if len(rest) > 0 || c.hasZone != (k == kindTimestamptz) {
+	if len(rest) > 0 || c.hasZone != (k == KindTimestamptz) {
 		return dst, false
 	}
-	if k == kindTimestamptz && c.zone != 0 {
+	if k == KindTimestamptz && c.zone != 0 {
 		c = civilOf(c.time().UTC())
 	}
 	return appendCivil(dst, k, c), true
@@ -508,7 +512,7 @@ func appendParsedDateTime(dst []byte, k kind, s []byte) ([]byte, bool) {
 // always: a four-digit year AD and, for a timestamptz, UTC
 // ("2006-01-02 15:04:05.999999+00"). It copies the text into its
 // canonical form rather than parse it; ok is false for anything else.
-func appendPlainDateTime(dst []byte, k kind, s []byte) ([]byte, bool) {
+func appendPlainDateTime(dst []byte, k Kind, s []byte) ([]byte, bool) {
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
 		return dst, false
 	}
@@ -516,7 +520,7 @@ func appendPlainDateTime(dst []byte, k kind, s []byte) ([]byte, bool) {
 	if year < 1 || month < 1 || month > 12 || day < 1 || day > 31 {
 		return dst, false
 	}
-	if k == kindDate {
+	if k == KindDate {
 		if len(s) != 10 {
 			return dst, false
 		}
@@ -541,8 +545,8 @@ func appendPlainDateTime(dst []byte, k kind, s []byte) ([]byte, bool) {
 		frac, rest = rest[1:n], rest[n:]
 	}
 	switch {
-	case k == kindTimestamp && len(rest) == 0:
-	case k == kindTimestamptz && (string(rest) == "+00" || string(rest) == "Z" || string(rest) == "+00:00"):
+	case k == KindTimestamp && len(rest) == 0:
+	case k == KindTimestamptz && (string(rest) == "+00" || string(rest) == "Z" || string(rest) == "+00:00"):
 	default:
 		return dst, false
 	}
@@ -552,7 +556,7 @@ func appendPlainDateTime(dst []byte, k kind, s []byte) ([]byte, bool) {
 	dst = append(dst, '.')
 	dst = append(dst, frac...)
 	dst = append(dst, "000000"[len(frac):]...)
-	if k == kindTimestamptz {
+	if k == KindTimestamptz {
 		dst = append(dst, 'Z')
 	}
 	return dst, true
@@ -575,20 +579,20 @@ func digits4(b []byte) int {
 }
 
 // appendTimeOfDayText reads a time or timetz: "15:04:05.999999+05:30".
-func appendTimeOfDayText(dst []byte, k kind, s []byte) ([]byte, bool) {
+func appendTimeOfDayText(dst []byte, k Kind, s []byte) ([]byte, bool) {
 	var c civil
 	rest, ok := parseClock(s, &c, true)
 	if !ok {
 		return dst, false
 	}
-	if rest, ok = parseZone(rest, &c); !ok || len(rest) > 0 || c.hasZone != (k == kindTimetz) {
+	if rest, ok = parseZone(rest, &c); !ok || len(rest) > 0 || c.hasZone != (k == KindTimetz) {
 		return dst, false
 	}
 	return appendCivil(dst, k, c), true
 }
 
-func appendTimeValue(dst []byte, k kind, v any) ([]byte, bool) {
-	if d, ok := v.(time.Duration); ok && k == kindTime { // time since midnight
+func appendTimeValue(dst []byte, k Kind, v any) ([]byte, bool) {
+	if d, ok := v.(time.Duration); ok && k == KindTime { // time since midnight
 		if d < 0 || d > 24*time.Hour {
 			return dst, false
 		}
@@ -600,11 +604,11 @@ func appendTimeValue(dst []byte, k kind, v any) ([]byte, bool) {
 	if !ok {
 		return dst, false
 	}
-	if k == kindTimestamptz {
+	if k == KindTimestamptz {
 		t = t.UTC()
 	}
 	c := civilOf(t) // a timestamp, date or time is its wall clock
-	if k == kindTimetz {
+	if k == KindTimetz {
 		_, c.zone = t.Zone()
 		c.hasZone = true
 	}
@@ -612,17 +616,17 @@ func appendTimeValue(dst []byte, k kind, v any) ([]byte, bool) {
 }
 
 // appendCivil writes the canonical form of c for kind k.
-func appendCivil(dst []byte, k kind, c civil) []byte {
-	if (k == kindTimestamp || k == kindTimestamptz) && !c.bc && c.year <= 9999 {
+func appendCivil(dst []byte, k Kind, c civil) []byte {
+	if (k == KindTimestamp || k == KindTimestamptz) && !c.bc && c.year <= 9999 {
 		return appendTimestamp(dst, k, &c)
 	}
-	if k != kindTime && k != kindTimetz {
+	if k != KindTime && k != KindTimetz {
 		dst = appendPadded(dst, c.year, 4)
 		dst = append(dst, '-')
 		dst = appendPadded(dst, c.month, 2)
 		dst = append(dst, '-')
 		dst = appendPadded(dst, c.day, 2)
-		if k == kindDate {
+		if k == KindDate {
 			return appendBC(dst, c.bc)
 		}
 		dst = append(dst, 'T')
@@ -635,11 +639,11 @@ func appendCivil(dst []byte, k kind, c civil) []byte {
 	dst = append(dst, '.')
 	dst = appendPadded(dst, c.usec, 6)
 	switch k {
-	case kindTimestamptz:
+	case KindTimestamptz:
 		dst = append(dst, 'Z')
-	case kindTime:
+	case KindTime:
 		return dst // a time of day has no era
-	case kindTimetz:
+	case KindTimetz:
 		sign, z := byte('+'), c.zone
 		if z < 0 {
 			sign, z = '-', -z
@@ -657,7 +661,7 @@ func appendCivil(dst []byte, k kind, c civil) []byte {
 
 // appendTimestamp is appendCivil for a timestamp or timestamptz AD with
 // a four-digit year, written in one go: "2006-01-02T15:04:05.000000[Z]".
-func appendTimestamp(dst []byte, k kind, c *civil) []byte {
+func appendTimestamp(dst []byte, k Kind, c *civil) []byte {
 	var b [27]byte
 	put2(b[0:2], c.year/100)
 	put2(b[2:4], c.year%100)
@@ -675,7 +679,7 @@ func appendTimestamp(dst []byte, k kind, c *civil) []byte {
 	put2(b[20:22], c.usec/10000)
 	put2(b[22:24], c.usec/100%100)
 	put2(b[24:26], c.usec%100)
-	if k == kindTimestamptz {
+	if k == KindTimestamptz {
 		b[26] = 'Z'
 		return append(dst, b[:27]...)
 	}

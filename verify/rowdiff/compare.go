@@ -1,4 +1,7 @@
-package verify
+// Package rowdiff compares every row of a dump's tables with a target's,
+// in bounded memory, and names the rows that differ. Values are compared
+// in their canonical forms (package canon).
+package rowdiff
 
 import (
 	"cmp"
@@ -19,6 +22,8 @@ import (
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
+	"github.com/mxmigrate/mxmigrate/verify"
+	"github.com/mxmigrate/mxmigrate/verify/canon"
 )
 
 // Limits that keep a content comparison's memory bounded whatever the
@@ -43,9 +48,9 @@ const (
 	maxShownBytes = 64
 )
 
-// CompareContents compares every row of every table in the dump with the
+// Compare compares every row of every table in the dump with the
 // target's, value by value after normalising both sides (see
-// CanonicalText), and sets ContentOK and Differences on the TableResults
+// canon.Text), and sets ContentOK and Differences on the TableResults
 // of rep that are not Missing. Tables the dump has but rep lacks are not
 // compared.
 //
@@ -54,7 +59,7 @@ const (
 //
 //   - The first pass reads the dump once, in file order, while up to jobs
 //     tables are read from the target at the same time (with ScanTable,
-//     which must return a uuid as a string, see CanonicalValue), largest
+//     which must return a uuid as a string, see canon.Value), largest
 //     first. Each side of a table is reduced to an order-independent
 //     digest: its row count and the sum of its rows' 128-bit hashes, kept
 //     per bucket of rows (rows are put in buckets by their key: the
@@ -74,7 +79,7 @@ const (
 // Per-table failures (the target cannot be read, a value cannot be
 // normalised) mark that table as not matching and name the cause; an
 // error is returned only when the dump cannot be read or ctx ends.
-func CompareContents(ctx context.Context, dump *pgdump.ArchiveFile, target dbcopy.Target, rep *DBReport, jobs int) error {
+func Compare(ctx context.Context, dump *pgdump.ArchiveFile, target dbcopy.Target, rep *verify.DBReport, jobs int) error {
 	return compareContents(ctx, dump, target, rep, contentOptions{jobs: jobs})
 }
 
@@ -100,7 +105,7 @@ func (o contentOptions) withDefaults() contentOptions {
 	return o
 }
 
-// contentRun is one CompareContents call.
+// contentRun is one Compare call.
 type contentRun struct {
 	dump   *pgdump.ArchiveFile
 	target dbcopy.Target
@@ -115,7 +120,7 @@ type contentRun struct {
 	err   error
 }
 
-func compareContents(ctx context.Context, dump *pgdump.ArchiveFile, target dbcopy.Target, rep *DBReport, opts contentOptions) error {
+func compareContents(ctx context.Context, dump *pgdump.ArchiveFile, target dbcopy.Target, rep *verify.DBReport, opts contentOptions) error {
 	opts = opts.withDefaults()
 	rep.Checksums = true
 	plan, byDumpID := planContents(dump.Archive, rep, opts.bucketRows)
@@ -198,10 +203,10 @@ func (run *contentRun) fail(err error) {
 // that a few differing rows in a large table are found by indexing a few
 // thousand rows, not the table.
 type tableCheck struct {
-	result     *TableResult
+	result     *verify.TableResult
 	entry      *pgdump.Entry // the TABLE DATA entry
 	columns    []string
-	kinds      []kind
+	kinds      []canon.Kind
 	key        []int // the columns that identify a row
 	size       int64 // rows expected, for the order of scans and the buckets
 	bucketBits uint
@@ -285,8 +290,8 @@ func (s *sideDigest) finish() {
 // planContents lists the tables to compare in the order of their data in
 // the archive, by TABLE DATA dump ID. Tables that cannot be compared get
 // their result at once and are left out.
-func planContents(a *pgdump.Archive, rep *DBReport, bucketRows int64) ([]*tableCheck, map[int]*tableCheck) {
-	results := map[string]*TableResult{}
+func planContents(a *pgdump.Archive, rep *verify.DBReport, bucketRows int64) ([]*tableCheck, map[int]*tableCheck) {
+	results := map[string]*verify.TableResult{}
 	for i := range rep.Tables {
 		if r := &rep.Tables[i]; !r.Missing && results[r.Name] == nil {
 			results[r.Name] = r
@@ -378,10 +383,10 @@ func (t *tableCheck) describe(definition *pgdump.Entry, primaryKey []string) err
 		types[c.Name] = c.Type
 	}
 	t.columns = cols
-	t.kinds = make([]kind, len(cols))
+	t.kinds = make([]canon.Kind, len(cols))
 	position := make(map[string]int, len(cols))
 	for i, c := range cols {
-		t.kinds[i] = kindOf(types[c]) // a column defined elsewhere (inherited) compares as text
+		t.kinds[i] = canon.KindOf(types[c]) // a column defined elsewhere (inherited) compares as text
 		position[c] = i
 	}
 	t.key = keyColumns(position, primaryKey, len(cols))
@@ -614,14 +619,14 @@ type rowHash struct{ hi, lo uint64 }
 // rows encode alike (NULL and "" included).
 type rowEncoder struct {
 	names []string
-	kinds []kind
+	kinds []canon.Kind
 	seeds seeds
 	buf   []byte
 	ends  []int  // where each column's encoding ends in buf
 	kbuf  []byte // the key columns' encodings, one after the other
 }
 
-func newRowEncoder(names []string, kinds []kind, s seeds) *rowEncoder {
+func newRowEncoder(names []string, kinds []canon.Kind, s seeds) *rowEncoder {
 	return &rowEncoder{names: names, kinds: kinds, seeds: s, ends: make([]int, 0, len(kinds))}
 }
 
@@ -665,7 +670,7 @@ func (e *rowEncoder) appendField(dst []byte, i int, f pgdump.Field) ([]byte, err
 		return append(dst, 0), nil
 	}
 	start := len(dst)
-	dst, err := appendCanonicalText(append(dst, 1, 0, 0, 0, 0, 0, 0, 0, 0), e.kinds[i], f.Value)
+	dst, err := canon.AppendText(append(dst, 1, 0, 0, 0, 0, 0, 0, 0, 0), e.kinds[i], f.Value)
 	if err != nil {
 		return dst, fmt.Errorf("column %q: %w", e.names[i], err)
 	}
@@ -678,7 +683,7 @@ func (e *rowEncoder) appendValue(dst []byte, i int, v any) ([]byte, error) {
 		return append(dst, 0), nil
 	}
 	start := len(dst)
-	dst, err := appendCanonicalValue(append(dst, 1, 0, 0, 0, 0, 0, 0, 0, 0), e.kinds[i], v)
+	dst, err := canon.AppendValue(append(dst, 1, 0, 0, 0, 0, 0, 0, 0, 0), e.kinds[i], v)
 	if err != nil {
 		return dst, fmt.Errorf("column %q: %w", e.names[i], err)
 	}
@@ -806,7 +811,7 @@ func isPlain(v []byte) bool {
 		return false
 	}
 	for _, c := range v {
-		if !isDigit(c) && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && strings.IndexByte("-+.:", c) < 0 {
+		if !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && strings.IndexByte("-+.:", c) < 0 {
 			return false
 		}
 	}

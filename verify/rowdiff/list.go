@@ -1,4 +1,4 @@
-package verify
+package rowdiff
 
 import (
 	"cmp"
@@ -11,7 +11,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 )
 
-// The second pass of CompareContents: naming the rows of a table whose
+// The second pass of Compare: naming the rows of a table whose
 // digests differ, with memory bounded by chunkRows whatever the table's
 // size.
 
