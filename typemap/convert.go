@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/mxmigrate/mxmigrate/internal/pgtext"
 )
 
 // convertFunc converts one non-NULL value. With clamp it returns the
@@ -221,26 +223,14 @@ func parseUUID(s string) ([16]byte, bool) {
 		return u, false
 	}
 	for i := 0; i < 16; i++ {
-		hi, ok1 := fromHex(hexDigits[2*i])
-		lo, ok2 := fromHex(hexDigits[2*i+1])
+		hi, ok1 := pgtext.HexValue(hexDigits[2*i])
+		lo, ok2 := pgtext.HexValue(hexDigits[2*i+1])
 		if !ok1 || !ok2 {
 			return u, false
 		}
 		u[i] = hi<<4 | lo
 	}
 	return u, true
-}
-
-func fromHex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // intRanges are the SQL Server integer types' bounds.

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/mxmigrate/mxmigrate/internal/pgtext"
 )
 
 // number is a decimal value: coef × 10^exp, or NaN or ±infinity.
@@ -306,4 +308,17 @@ func asFloat64(v any) float64 {
 		return f
 	}
 	return math.NaN()
+}
+
+// numberOf is numeric_out's text, read, as a number.
+func numberOf(n pgtext.Numeric) number {
+	switch {
+	case n.NaN:
+		return number{nan: true}
+	case n.Inf != 0:
+		return number{inf: n.Inf}
+	case n.Big != nil:
+		return number{coef: n.Big, exp: n.Exp}
+	}
+	return number{coef: big.NewInt(n.Small), exp: n.Exp}
 }

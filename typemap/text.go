@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/mxmigrate/mxmigrate/internal/pgtext"
 )
 
 // textFunc converts one non-NULL value from PostgreSQL's output text, as a
@@ -57,7 +59,7 @@ func textConverterFor(src sourceKind, typ string, real bool, t Target, conv conv
 		if src == srcInt {
 			fit := intFit(t.Name)
 			return func(text []byte, clamp bool) (any, error) {
-				n, ok := parseInt(text)
+				n, ok := pgtext.ParseInt(text)
 				if !ok {
 					return bad()
 				}
@@ -68,7 +70,7 @@ func textConverterFor(src sourceKind, typ string, real bool, t Target, conv conv
 		if src == srcFloat {
 			fit, bits := floatFit(t.Name == "real"), floatBits(real)
 			return func(text []byte, clamp bool) (any, error) {
-				f, ok := parseFloat(text, bits)
+				f, ok := pgtext.ParseFloat(text, bits)
 				if !ok {
 					return bad()
 				}
@@ -80,7 +82,7 @@ func textConverterFor(src sourceKind, typ string, real bool, t Target, conv conv
 		switch src {
 		case srcInt:
 			return func(text []byte, clamp bool) (any, error) {
-				n, ok := parseInt(text)
+				n, ok := pgtext.ParseInt(text)
 				if !ok {
 					return bad()
 				}
@@ -88,19 +90,19 @@ func textConverterFor(src sourceKind, typ string, real bool, t Target, conv conv
 			}
 		case srcNumeric:
 			return func(text []byte, clamp bool) (any, error) {
-				n, ok := parseNumeric(text)
+				n, ok := pgtext.ParseNumeric(text)
 				switch {
 				case !ok:
 					return bad()
-				case n.big == nil && !n.nan && n.inf == 0:
-					return f.int64(n.small, n.exp, clamp)
+				case n.Big == nil && !n.NaN && n.Inf == 0:
+					return f.int64(n.Small, n.Exp, clamp)
 				}
-				return f.number(n.number(), clamp)
+				return f.number(numberOf(n), clamp)
 			}
 		case srcFloat:
 			bits := floatBits(real)
 			return func(text []byte, clamp bool) (any, error) {
-				v, ok := parseFloat(text, bits)
+				v, ok := pgtext.ParseFloat(text, bits)
 				if !ok {
 					return bad()
 				}
@@ -110,7 +112,7 @@ func textConverterFor(src sourceKind, typ string, real bool, t Target, conv conv
 	case kindBit:
 		if src == srcBool {
 			return func(text []byte, _ bool) (any, error) {
-				b, ok := parseBool(text)
+				b, ok := pgtext.ParseBool(text)
 				if !ok {
 					return bad()
 				}
@@ -120,7 +122,7 @@ func textConverterFor(src sourceKind, typ string, real bool, t Target, conv conv
 	case kindBinary:
 		if src == srcBytes {
 			return func(text []byte, clamp bool) (any, error) {
-				b, ok := parseBytea(text)
+				b, ok := pgtext.DecodeBytea(text)
 				if !ok {
 					return bad()
 				}
@@ -130,7 +132,7 @@ func textConverterFor(src sourceKind, typ string, real bool, t Target, conv conv
 	case kindGUID:
 		if src == srcUUID {
 			return func(text []byte, _ bool) (any, error) {
-				u, ok := parseUUIDText(text)
+				u, ok := pgtext.ParseUUID(text)
 				if !ok {
 					return bad()
 				}
@@ -140,39 +142,41 @@ func textConverterFor(src sourceKind, typ string, real bool, t Target, conv conv
 	case kindDatetime2, kindDatetimeOffset:
 		f := newDateTimeFit(t.Scale, t.kind() == kindDatetimeOffset)
 		if src == srcTimestamp || src == srcTimestampTZ || src == srcDate {
+			layout := dateTimeLayout(src)
 			return func(text []byte, clamp bool) (any, error) {
-				d, ok := parseDateTime(text, src != srcDate, src == srcTimestampTZ)
+				d, ok := pgtext.ParseDateTime(text, layout, pgtext.Exact)
 				switch {
 				case !ok:
 					return bad()
-				case d.inf != 0:
-					return f.infinity(d.inf, clamp)
+				case d.Inf != 0:
+					return f.infinity(d.Inf, clamp)
 				}
-				return f.time(d.t, clamp)
+				return f.time(d.Time(), clamp)
 			}
 		}
 	case kindDate:
 		if src == srcTimestamp || src == srcDate {
+			layout := dateTimeLayout(src)
 			return func(text []byte, clamp bool) (any, error) {
-				d, ok := parseDateTime(text, src != srcDate, false)
+				d, ok := pgtext.ParseDateTime(text, layout, pgtext.Exact)
 				switch {
 				case !ok:
 					return bad()
-				case d.inf != 0:
-					return dateInfinity(d.inf, clamp)
+				case d.Inf != 0:
+					return dateInfinity(d.Inf, clamp)
 				}
-				return fitDate(d.t, clamp)
+				return fitDate(d.Time(), clamp)
 			}
 		}
 	case kindTime:
 		if src == srcTime {
 			fit := timeFit(t.Scale)
 			return func(text []byte, clamp bool) (any, error) {
-				us, ok := parseTimeOfDay(text)
+				d, ok := pgtext.ParseTimeOfDay(text, false, pgtext.Exact)
 				if !ok {
 					return bad()
 				}
-				return fit(us, clamp)
+				return fit(d.Micros(), clamp)
 			}
 		}
 	}
@@ -183,6 +187,17 @@ func textConverterFor(src sourceKind, typ string, real bool, t Target, conv conv
 		}
 		return conv(v, clamp)
 	}
+}
+
+// dateTimeLayout is the text layout of a date, timestamp or timestamptz.
+func dateTimeLayout(src sourceKind) pgtext.Layout {
+	switch src {
+	case srcTimestamp:
+		return pgtext.Timestamp
+	case srcTimestampTZ:
+		return pgtext.TimestampTZ
+	}
+	return pgtext.Date
 }
 
 func floatBits(real bool) int {
@@ -201,7 +216,7 @@ func floatBits(real bool) int {
 func stringForm(src sourceKind, text []byte) (string, bool) {
 	switch src {
 	case srcBool:
-		b, ok := parseBool(text)
+		b, ok := pgtext.ParseBool(text)
 		if !ok {
 			return "", false
 		}
@@ -213,7 +228,7 @@ func stringForm(src sourceKind, text []byte) (string, bool) {
 		if len(text) >= 2 && text[0] == '\\' && text[1] == 'x' {
 			return string(text), true
 		}
-		b, ok := parseBytea(text)
+		b, ok := pgtext.DecodeBytea(text)
 		if !ok {
 			return "", false
 		}
@@ -249,30 +264,30 @@ func formatByteaHex(b []byte) string {
 func pgxValue(src sourceKind, real bool, text []byte) (any, bool) {
 	switch src {
 	case srcInt:
-		n, ok := parseInt(text)
+		n, ok := pgtext.ParseInt(text)
 		return n, ok
 	case srcFloat:
-		f, ok := parseFloat(text, floatBits(real))
+		f, ok := pgtext.ParseFloat(text, floatBits(real))
 		if real {
 			return float32(f), ok
 		}
 		return f, ok
 	case srcNumeric:
-		n, ok := parseNumeric(text)
+		n, ok := pgtext.ParseNumeric(text)
 		if !ok {
 			return nil, false
 		}
 		switch {
-		case n.nan:
+		case n.NaN:
 			return pgtype.Numeric{NaN: true, Valid: true}, true
-		case n.inf > 0:
+		case n.Inf > 0:
 			return pgtype.Numeric{InfinityModifier: pgtype.Infinity, Valid: true}, true
-		case n.inf < 0:
+		case n.Inf < 0:
 			return pgtype.Numeric{InfinityModifier: pgtype.NegativeInfinity, Valid: true}, true
 		}
 		// As pgx decodes numeric: zero as 0, an integer without its
 		// trailing zeros, a fraction to its scale.
-		d := n.number()
+		d := numberOf(n)
 		switch {
 		case d.coef.Sign() == 0:
 			d.exp = 0
@@ -289,28 +304,28 @@ func pgxValue(src sourceKind, real bool, text []byte) (any, bool) {
 		}
 		return pgtype.Numeric{Int: d.coef, Exp: int32(d.exp), Valid: true}, true
 	case srcBool:
-		return parseBool(text)
+		return pgtext.ParseBool(text)
 	case srcBytes:
-		return parseBytea(text)
+		return pgtext.DecodeBytea(text)
 	case srcUUID:
-		return parseUUIDText(text)
+		return pgtext.ParseUUID(text)
 	case srcTimestamp, srcTimestampTZ, srcDate:
-		d, ok := parseDateTime(text, src != srcDate, src == srcTimestampTZ)
+		d, ok := pgtext.ParseDateTime(text, dateTimeLayout(src), pgtext.Exact)
 		switch {
 		case !ok:
 			return nil, false
-		case d.inf > 0:
+		case d.Inf > 0:
 			return pgtype.Infinity, true
-		case d.inf < 0:
+		case d.Inf < 0:
 			return pgtype.NegativeInfinity, true
 		case src == srcTimestampTZ:
 			// pgx gives a timestamptz in the local time zone.
-			return d.t.In(time.Local), true
+			return d.Time().In(time.Local), true
 		}
-		return d.t, true
+		return d.Time(), true
 	case srcTime:
-		us, ok := parseTimeOfDay(text)
-		return pgtype.Time{Microseconds: us, Valid: true}, ok
+		d, ok := pgtext.ParseTimeOfDay(text, false, pgtext.Exact)
+		return pgtype.Time{Microseconds: d.Micros(), Valid: true}, ok
 	}
 	return string(text), true
 }

@@ -10,10 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mxmigrate/mxmigrate/internal/pgtext"
 )
 
 // Canonical forms make a value from the dump's COPY text and the same
@@ -243,34 +246,13 @@ func AppendValue(dst []byte, k Kind, v any) ([]byte, error) {
 	return out, nil
 }
 
-// parseInt64 reads an optionally signed decimal integer without the
-// allocation strconv.ParseInt's string argument would cost.
+// parseInt64 is pgtext.ParseInt, also taking the plus sign other tools
+// write.
 func parseInt64(b []byte) (int64, bool) {
-	neg := false
-	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
-		neg = b[0] == '-'
+	if len(b) > 1 && b[0] == '+' && b[1] != '-' {
 		b = b[1:]
 	}
-	if len(b) == 0 || len(b) > 19 {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0') // 19 digits cannot overflow a uint64
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return int64(-u), true
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
+	return pgtext.ParseInt(b)
 }
 
 // isCanonicalInt reports whether b is an integer as strconv.AppendInt
@@ -427,39 +409,16 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 	return strconv.AppendFloat(dst, f, 'g', -1, bits)
 }
 
-// civil is a date and time of day as written, before any time zone is
-// applied. year is positive; bc marks years before 1.
-type civil struct {
-	year                       int
-	bc                         bool
-	month, day                 int
-	hour, minute, second, usec int
-	hasZone                    bool
-	zone                       int // seconds east of UTC
-}
-
-// astronomicalYear is the year as time.Time counts it: 1 BC is year 0.
-func (c civil) astronomicalYear() int {
-	if c.bc {
-		return 1 - c.year
-	}
-	return c.year
-}
-
-func civilOf(t time.Time) civil {
+// civilOf is t's wall clock as written.
+func civilOf(t time.Time) pgtext.DateTime {
 	year, month, day := t.Date()
 	hour, minute, second := t.Clock()
-	c := civil{year: year, month: int(month), day: day,
-		hour: hour, minute: minute, second: second, usec: t.Nanosecond() / 1000}
-	if c.year <= 0 {
-		c.year, c.bc = 1-c.year, true
+	c := pgtext.DateTime{Year: year, Month: int(month), Day: day,
+		Hour: hour, Minute: minute, Second: second, Micro: t.Nanosecond() / 1000}
+	if c.Year <= 0 {
+		c.Year, c.BC = 1-c.Year, true
 	}
 	return c
-}
-
-func (c civil) time() time.Time {
-	return time.Date(c.astronomicalYear(), time.Month(c.month), c.day, c.hour, c.minute, c.second, c.usec*1000,
-		time.FixedZone("", c.zone))
 }
 
 // appendDateTimeText reads PostgreSQL's ISO output of a timestamp,
@@ -474,36 +433,21 @@ func appendDateTimeText(dst []byte, k Kind, s []byte) ([]byte, bool) {
 
 // appendParsedDateTime is appendDateTimeText for any text.
 func appendParsedDateTime(dst []byte, k Kind, s []byte) ([]byte, bool) {
-	if string(s) == "infinity" || string(s) == "-infinity" {
+	layout := pgtext.Date
+	switch k {
+	case KindTimestamp:
+		layout = pgtext.Timestamp
+	case KindTimestamptz:
+		layout = pgtext.TimestampTZ
+	}
+	c, ok := pgtext.ParseDateTime(s, layout, pgtext.Lenient)
+	switch {
+	case !ok:
+		return dst, false
+	case c.Inf != 0:
 		return append(dst, s...), true
-	}
-	var c civil
-	rest, ok := parseDate(s, &c)
-	if !ok {
-		return dst, false
-	}
-	if k != KindDate {
-		if len(rest) == 0 || (rest[0] != ' ' && rest[0] != 'T') {
-			return dst, false
-		}
-		if rest, ok = parseClock(rest[1:], &c, false); !ok {
-			return dst, false
-		}
-		if rest, ok = parseZone(rest, &c); !ok {
-			return dst, false
-		}
-	}
-	if string(rest) == " BC" {
-		if c.bc {
-			return dst, false
-		}
-		c.bc, rest = true, nil
-	}
-	if len(rest) > 0 || c.hasZone != (k == KindTimestamptz) {
-		return dst, false
-	}
-	if k == KindTimestamptz && c.zone != 0 {
-		c = civilOf(c.time().UTC())
+	case k == KindTimestamptz && c.Zone != 0:
+		c = civilOf(c.Time())
 	}
 	return appendCivil(dst, k, c), true
 }
@@ -517,7 +461,7 @@ func appendPlainDateTime(dst []byte, k Kind, s []byte) ([]byte, bool) {
 		return dst, false
 	}
 	year, month, day := digits4(s[0:4]), digits2(s[5:7]), digits2(s[8:10])
-	if year < 1 || month < 1 || month > 12 || day < 1 || day > 31 {
+	if year < 1 || month < 1 || month > 12 || day < 1 || day > pgtext.DaysIn(month, year) {
 		return dst, false
 	}
 	if k == KindDate {
@@ -580,12 +524,8 @@ func digits4(b []byte) int {
 
 // appendTimeOfDayText reads a time or timetz: "15:04:05.999999+05:30".
 func appendTimeOfDayText(dst []byte, k Kind, s []byte) ([]byte, bool) {
-	var c civil
-	rest, ok := parseClock(s, &c, true)
+	c, ok := pgtext.ParseTimeOfDay(s, k == KindTimetz, pgtext.Lenient)
 	if !ok {
-		return dst, false
-	}
-	if rest, ok = parseZone(rest, &c); !ok || len(rest) > 0 || c.hasZone != (k == KindTimetz) {
 		return dst, false
 	}
 	return appendCivil(dst, k, c), true
@@ -597,7 +537,7 @@ func appendTimeValue(dst []byte, k Kind, v any) ([]byte, bool) {
 			return dst, false
 		}
 		us := int(d / time.Microsecond)
-		c := civil{hour: us / 3600e6, minute: us / 60e6 % 60, second: us / 1e6 % 60, usec: us % 1e6}
+		c := pgtext.DateTime{Hour: us / 3600e6, Minute: us / 60e6 % 60, Second: us / 1e6 % 60, Micro: us % 1e6}
 		return appendCivil(dst, k, c), true
 	}
 	t, ok := v.(time.Time)
@@ -609,42 +549,42 @@ func appendTimeValue(dst []byte, k Kind, v any) ([]byte, bool) {
 	}
 	c := civilOf(t) // a timestamp, date or time is its wall clock
 	if k == KindTimetz {
-		_, c.zone = t.Zone()
-		c.hasZone = true
+		_, c.Zone = t.Zone()
+		c.HasZone = true
 	}
 	return appendCivil(dst, k, c), true
 }
 
 // appendCivil writes the canonical form of c for kind k.
-func appendCivil(dst []byte, k Kind, c civil) []byte {
-	if (k == KindTimestamp || k == KindTimestamptz) && !c.bc && c.year <= 9999 {
+func appendCivil(dst []byte, k Kind, c pgtext.DateTime) []byte {
+	if (k == KindTimestamp || k == KindTimestamptz) && !c.BC && c.Year <= 9999 {
 		return appendTimestamp(dst, k, &c)
 	}
 	if k != KindTime && k != KindTimetz {
-		dst = appendPadded(dst, c.year, 4)
+		dst = appendPadded(dst, c.Year, 4)
 		dst = append(dst, '-')
-		dst = appendPadded(dst, c.month, 2)
+		dst = appendPadded(dst, c.Month, 2)
 		dst = append(dst, '-')
-		dst = appendPadded(dst, c.day, 2)
+		dst = appendPadded(dst, c.Day, 2)
 		if k == KindDate {
-			return appendBC(dst, c.bc)
+			return appendBC(dst, c.BC)
 		}
 		dst = append(dst, 'T')
 	}
-	dst = appendPadded(dst, c.hour, 2)
+	dst = appendPadded(dst, c.Hour, 2)
 	dst = append(dst, ':')
-	dst = appendPadded(dst, c.minute, 2)
+	dst = appendPadded(dst, c.Minute, 2)
 	dst = append(dst, ':')
-	dst = appendPadded(dst, c.second, 2)
+	dst = appendPadded(dst, c.Second, 2)
 	dst = append(dst, '.')
-	dst = appendPadded(dst, c.usec, 6)
+	dst = appendPadded(dst, c.Micro, 6)
 	switch k {
 	case KindTimestamptz:
 		dst = append(dst, 'Z')
 	case KindTime:
 		return dst // a time of day has no era
 	case KindTimetz:
-		sign, z := byte('+'), c.zone
+		sign, z := byte('+'), c.Zone
 		if z < 0 {
 			sign, z = '-', -z
 		}
@@ -656,29 +596,29 @@ func appendCivil(dst []byte, k Kind, c civil) []byte {
 		dst = appendPadded(dst, z%60, 2)
 		return dst
 	}
-	return appendBC(dst, c.bc)
+	return appendBC(dst, c.BC)
 }
 
 // appendTimestamp is appendCivil for a timestamp or timestamptz AD with
 // a four-digit year, written in one go: "2006-01-02T15:04:05.000000[Z]".
-func appendTimestamp(dst []byte, k Kind, c *civil) []byte {
+func appendTimestamp(dst []byte, k Kind, c *pgtext.DateTime) []byte {
 	var b [27]byte
-	put2(b[0:2], c.year/100)
-	put2(b[2:4], c.year%100)
+	put2(b[0:2], c.Year/100)
+	put2(b[2:4], c.Year%100)
 	b[4] = '-'
-	put2(b[5:7], c.month)
+	put2(b[5:7], c.Month)
 	b[7] = '-'
-	put2(b[8:10], c.day)
+	put2(b[8:10], c.Day)
 	b[10] = 'T'
-	put2(b[11:13], c.hour)
+	put2(b[11:13], c.Hour)
 	b[13] = ':'
-	put2(b[14:16], c.minute)
+	put2(b[14:16], c.Minute)
 	b[16] = ':'
-	put2(b[17:19], c.second)
+	put2(b[17:19], c.Second)
 	b[19] = '.'
-	put2(b[20:22], c.usec/10000)
-	put2(b[22:24], c.usec/100%100)
-	put2(b[24:26], c.usec%100)
+	put2(b[20:22], c.Micro/10000)
+	put2(b[22:24], c.Micro/100%100)
+	put2(b[24:26], c.Micro%100)
 	if k == KindTimestamptz {
 		b[26] = 'Z'
 		return append(dst, b[:27]...)
@@ -719,153 +659,23 @@ func appendPadded(dst []byte, v, width int) []byte {
 	return append(dst, digits[i:]...)
 }
 
-// parseDate reads "YYYY-MM-DD" (four or more year digits) into c.
-func parseDate(s []byte, c *civil) ([]byte, bool) {
-	n := 0
-	for n < len(s) && isDigit(s[n]) {
-		n++
-	}
-	if n < 4 || n > 7 {
-		return s, false
-	}
-	c.year = digitsValue(s[:n])
-	s = s[n:]
-	var ok bool
-	if s, ok = expectSeparatedPair(s, '-', &c.month); !ok {
-		return s, false
-	}
-	if s, ok = expectSeparatedPair(s, '-', &c.day); !ok {
-		return s, false
-	}
-	valid := c.year >= 1 && c.month >= 1 && c.month <= 12 && c.day >= 1 && c.day <= 31
-	return s, valid
-}
-
-// parseClock reads "HH:MM:SS" with an optional fraction of up to nine
-// digits (cut to microseconds). allow24 admits "24:00:00", which a time
-// column can hold.
-func parseClock(s []byte, c *civil, allow24 bool) ([]byte, bool) {
-	if len(s) < 2 || !isDigit(s[0]) || !isDigit(s[1]) {
-		return s, false
-	}
-	c.hour = digitsValue(s[:2])
-	s = s[2:]
-	var ok bool
-	if s, ok = expectSeparatedPair(s, ':', &c.minute); !ok {
-		return s, false
-	}
-	if s, ok = expectSeparatedPair(s, ':', &c.second); !ok {
-		return s, false
-	}
-	if len(s) > 0 && s[0] == '.' {
-		n := 1
-		for n < len(s) && isDigit(s[n]) {
-			n++
-		}
-		digits := s[1:n]
-		if len(digits) == 0 || len(digits) > 9 {
-			return s, false
-		}
-		c.usec = 0
-		for i := range 6 {
-			c.usec *= 10
-			if i < len(digits) {
-				c.usec += int(digits[i] - '0')
-			}
-		}
-		s = s[n:]
-	}
-	if c.minute > 59 || c.second > 59 {
-		return s, false
-	}
-	if c.hour == 24 {
-		return s, allow24 && c.minute == 0 && c.second == 0 && c.usec == 0
-	}
-	return s, c.hour < 24
-}
-
-// parseZone reads an optional UTC offset: "Z", "+HH", "+HH:MM",
-// "+HH:MM:SS" (local mean time offsets of old dates have seconds).
-func parseZone(s []byte, c *civil) ([]byte, bool) {
-	if len(s) == 0 || (s[0] != '+' && s[0] != '-' && s[0] != 'Z') {
-		return s, true
-	}
-	c.hasZone = true
-	if s[0] == 'Z' {
-		return s[1:], true
-	}
-	sign := 1
-	if s[0] == '-' {
-		sign = -1
-	}
-	s = s[1:]
-	if len(s) < 2 || !isDigit(s[0]) || !isDigit(s[1]) {
-		return s, false
-	}
-	hours, minutes, seconds := digitsValue(s[:2]), 0, 0
-	s = s[2:]
-	var ok bool
-	if len(s) > 0 && s[0] == ':' {
-		if s, ok = expectSeparatedPair(s, ':', &minutes); !ok {
-			return s, false
-		}
-		if len(s) > 0 && s[0] == ':' {
-			if s, ok = expectSeparatedPair(s, ':', &seconds); !ok {
-				return s, false
-			}
-		}
-	}
-	if hours > 15 || minutes > 59 || seconds > 59 {
-		return s, false
-	}
-	c.zone = sign * (hours*3600 + minutes*60 + seconds)
-	return s, true
-}
-
-// expectSeparatedPair reads sep followed by two digits into v.
-func expectSeparatedPair(s []byte, sep byte, v *int) ([]byte, bool) {
-	if len(s) < 3 || s[0] != sep || !isDigit(s[1]) || !isDigit(s[2]) {
-		return s, false
-	}
-	*v = digitsValue(s[1:3])
-	return s[3:], true
-}
-
 // appendByteaText reads bytea output in either format: hex ("\x0aff",
 // PostgreSQL 9.0 and later) or escape ("a\000\\", older servers or
-// bytea_output = escape).
+// bytea_output = escape). The bytes are decoded in place at the end of
+// dst and then spread out into their hex digits from the back, so that
+// no second buffer is needed.
 func appendByteaText(dst, s []byte) ([]byte, bool) {
-	if len(s) >= 2 && s[0] == '\\' && s[1] == 'x' {
-		hexDigits := s[2:]
-		if len(hexDigits)%2 != 0 {
-			return dst, false
-		}
-		for _, c := range hexDigits {
-			if _, ok := hexValue(c); !ok {
-				return dst, false
-			}
-			if c >= 'A' && c <= 'F' {
-				c += 'a' - 'A'
-			}
-			dst = append(dst, c)
-		}
-		return dst, true
+	start := len(dst)
+	dst, ok := pgtext.AppendBytea(dst, s)
+	if !ok {
+		return dst[:start], false
 	}
+	n := len(dst) - start
+	dst = slices.Grow(dst, n)[:start+2*n]
 	const digits = "0123456789abcdef"
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if b == '\\' {
-			switch {
-			case i+1 < len(s) && s[i+1] == '\\':
-				i++
-			case i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) && s[i+1] <= '3':
-				b = (s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0')
-				i += 3
-			default:
-				return dst, false
-			}
-		}
-		dst = append(dst, digits[b>>4], digits[b&0x0f])
+	for i := n - 1; i >= 0; i-- { // byte i moves to 2i and 2i+1, never over a byte still to read
+		b := dst[start+i]
+		dst[start+2*i], dst[start+2*i+1] = digits[b>>4], digits[b&0x0f]
 	}
 	return dst, true
 }
@@ -882,11 +692,11 @@ func appendUUID(dst, s []byte) ([]byte, bool) {
 		if s[i] == '-' && n > 0 && n%4 == 0 && i+1 < len(s) && s[i-1] != '-' { // between groups of four digits
 			continue
 		}
-		v, ok := hexValue(s[i])
+		v, ok := pgtext.HexValue(s[i])
 		if !ok || n == 32 {
 			return dst, false
 		}
-		raw[n/2] |= byte(v) << (4 * (1 - n%2))
+		raw[n/2] |= v << (4 * (1 - n%2))
 		n++
 	}
 	if n != 32 {
@@ -919,7 +729,6 @@ func quoteShort(b []byte) string {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 func allDigits(b []byte) bool {
 	for _, c := range b {
@@ -928,25 +737,4 @@ func allDigits(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// digitsValue is the value of a short run of decimal digits.
-func digitsValue(b []byte) int {
-	v := 0
-	for _, c := range b {
-		v = v*10 + int(c-'0')
-	}
-	return v
-}
-
-func hexValue(c byte) (int, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0'), true
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10, true
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10, true
-	}
-	return 0, false
 }
