@@ -238,13 +238,17 @@ func (c *Config) findLocalDB(ctx context.Context, command string) (string, error
 
 // openStore opens the file store with retries around it.
 func (c *Config) openStore(ctx context.Context) (blobsync.Store, error) {
-	return c.openStoreCreating(ctx, c.Create)
+	return c.openStoreWith(ctx, blobsync.Options{Create: c.Create})
 }
 
-// openStoreCreating is openStore with --create decided by the caller: plan
-// never creates anything.
-func (c *Config) openStoreCreating(ctx context.Context, create bool) (blobsync.Store, error) {
-	s, err := blobsync.Open(ctx, c.Files, blobsync.Options{Create: create})
+// openExistingStore is openStore without --create: plan never creates
+// anything.
+func (c *Config) openExistingStore(ctx context.Context) (blobsync.Store, error) {
+	return c.openStoreWith(ctx, blobsync.Options{})
+}
+
+func (c *Config) openStoreWith(ctx context.Context, opts blobsync.Options) (blobsync.Store, error) {
+	s, err := blobsync.Open(ctx, c.Files, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -194,7 +194,7 @@ func planDatabase(ctx context.Context, cfg *Config, src *dbcopy.Source) (runbook
 // that migrate will create it.
 func planFiles(ctx context.Context, cfg *Config) (runbook.TargetFacts, []runbook.Check, float64) {
 	facts := runbook.TargetFacts{Kind: kindOf(cfg.Files), EnvVar: runbook.DefaultFilesEnv, URL: redact.URL(cfg.Files)}
-	store, err := cfg.openStoreCreating(ctx, false)
+	store, err := cfg.openExistingStore(ctx)
 	if err != nil {
 		if cfg.Create && errors.Is(err, blobsync.ErrNotExist) {
 			return facts, []runbook.Check{{Name: "store reachable", OK: true, Warn: true,
@@ -237,7 +237,7 @@ func planFiles(ctx context.Context, cfg *Config) (runbook.TargetFacts, []runbook
 // planListing lists the store for plan; nil when it cannot (the store
 // checks say why).
 func planListing(ctx context.Context, cfg *Config) *storeListing {
-	store, err := cfg.openStoreCreating(ctx, false)
+	store, err := cfg.openExistingStore(ctx)
 	if err != nil {
 		return nil
 	}

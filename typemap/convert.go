@@ -62,11 +62,11 @@ func converterFor(src sourceKind, t Target) (convertFunc, string, error) {
 		}
 	case kindDatetime2:
 		if allowed(srcTimestamp, srcTimestampTZ, srcDate) {
-			conv = dateTimeConverter(t.Scale, false)
+			conv = dateTimeConverter(t)
 		}
 	case kindDatetimeOffset:
 		if allowed(srcTimestamp, srcTimestampTZ) {
-			conv = dateTimeConverter(t.Scale, true)
+			conv = dateTimeConverter(t)
 		}
 	case kindDate:
 		if allowed(srcDate, srcTimestamp) {

@@ -172,7 +172,7 @@ func textConverterFor(src sourceKind, typ string, real bool, t Target, conv conv
 		if src == srcTime {
 			fit := timeFit(t.Scale)
 			return func(text []byte, clamp bool) (any, error) {
-				d, ok := pgtext.ParseTimeOfDay(text, false, pgtext.Exact)
+				d, ok := pgtext.ParseTime(text, pgtext.Exact)
 				if !ok {
 					return bad()
 				}
@@ -324,7 +324,7 @@ func pgxValue(src sourceKind, real bool, text []byte) (any, bool) {
 		}
 		return d.Time(), true
 	case srcTime:
-		d, ok := pgtext.ParseTimeOfDay(text, false, pgtext.Exact)
+		d, ok := pgtext.ParseTime(text, pgtext.Exact)
 		return pgtype.Time{Microseconds: d.Micros(), Valid: true}, ok
 	}
 	return string(text), true

@@ -92,8 +92,9 @@ func infinitySign(v pgtype.InfinityModifier) int {
 	return 1
 }
 
-func dateTimeConverter(scale int, offset bool) convertFunc {
-	f := newDateTimeFit(scale, offset)
+// dateTimeConverter converts to a datetime2 or datetimeoffset target t.
+func dateTimeConverter(t Target) convertFunc {
+	f := newDateTimeFit(t.Scale, t.kind() == kindDatetimeOffset)
 	return func(v any, clamp bool) (any, error) {
 		switch v := v.(type) {
 		case time.Time:

@@ -79,12 +79,22 @@ func ParseDateTime(b []byte, layout Layout, s Strictness) (DateTime, bool) {
 	return d, true
 }
 
-// ParseTimeOfDay reads time_out's text HH:MM:SS[.ffffff] and, withZone,
-// timetz_out's, which adds the offset; 24:00:00 is a valid time.
-func ParseTimeOfDay(b []byte, withZone bool, s Strictness) (DateTime, bool) {
+// ParseTime reads time_out's text HH:MM:SS[.ffffff]; 24:00:00 is a
+// valid time.
+func ParseTime(b []byte, s Strictness) (DateTime, bool) {
 	var d DateTime
 	p := cursor{b: b}
-	if !p.clock(&d, s) || (withZone && !p.zone(&d, s)) || !p.done() {
+	if !p.clock(&d, s) || !p.done() {
+		return DateTime{}, false
+	}
+	return d, true
+}
+
+// ParseTimeTZ reads timetz_out's text: a time and its offset.
+func ParseTimeTZ(b []byte, s Strictness) (DateTime, bool) {
+	var d DateTime
+	p := cursor{b: b}
+	if !p.clock(&d, s) || !p.zone(&d, s) || !p.done() {
 		return DateTime{}, false
 	}
 	return d, true

@@ -60,7 +60,7 @@ func TestParseDateTime(t *testing.T) {
 	}
 }
 
-func TestParseTimeOfDay(t *testing.T) {
+func TestParseTime(t *testing.T) {
 	cases := []struct {
 		text     string
 		withZone bool
@@ -81,14 +81,18 @@ func TestParseTimeOfDay(t *testing.T) {
 		{"15:04:05+02", false, Exact, -1, 0},
 	}
 	for _, c := range cases {
-		d, ok := ParseTimeOfDay([]byte(c.text), c.withZone, c.s)
+		parse := ParseTime
+		if c.withZone {
+			parse = ParseTimeTZ
+		}
+		d, ok := parse([]byte(c.text), c.s)
 		switch {
 		case c.micros < 0:
 			if ok {
-				t.Errorf("ParseTimeOfDay(%q) = %+v, want refused", c.text, d)
+				t.Errorf("parse(%q) = %+v, want refused", c.text, d)
 			}
 		case !ok || d.Micros() != c.micros || d.Zone != c.zone:
-			t.Errorf("ParseTimeOfDay(%q) = %d µs zone %d, %v; want %d µs zone %d", c.text, d.Micros(), d.Zone, ok, c.micros, c.zone)
+			t.Errorf("parse(%q) = %d µs zone %d, %v; want %d µs zone %d", c.text, d.Micros(), d.Zone, ok, c.micros, c.zone)
 		}
 	}
 }

@@ -524,7 +524,11 @@ func digits4(b []byte) int {
 
 // appendTimeOfDayText reads a time or timetz: "15:04:05.999999+05:30".
 func appendTimeOfDayText(dst []byte, k Kind, s []byte) ([]byte, bool) {
-	c, ok := pgtext.ParseTimeOfDay(s, k == KindTimetz, pgtext.Lenient)
+	parse := pgtext.ParseTime
+	if k == KindTimetz {
+		parse = pgtext.ParseTimeTZ
+	}
+	c, ok := parse(s, pgtext.Lenient)
 	if !ok {
 		return dst, false
 	}
