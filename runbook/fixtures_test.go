@@ -134,14 +134,24 @@ func sqlServerAzurePlan() Plan {
 			Transfers:  16,
 			Window:     2 * time.Hour,
 			WorkDir:    "/var/tmp/mxmigrate work",
+			// The Job reads it from a ConfigMap (see the fixture's TypeMap).
+			TypeMapFile: "rules/hr-type-map.json",
 		},
 	}
 }
+
+// hrTypeMap is the contents of sqlServerAzurePlan's --type-map file.
+const hrTypeMap = `{
+  "types": {"text": {"to": "nvarchar(4000)"}},
+  "columns": {"hr$employee.notes": {"to": "nvarchar(max)"}}
+}
+`
 
 // azureWorkloadIdentityPlan signs in to Azure SQL and Blob Storage with
 // one Azure workload identity: no password, key or SAS anywhere.
 func azureWorkloadIdentityPlan() Plan {
 	p := sqlServerAzurePlan()
+	p.Options.TypeMapFile = ""
 	p.Database = TargetFacts{
 		Kind:         DatabaseSQLServer,
 		URL:          "sqlserver://hr-sql.database.windows.net:1433?database=hrapp&fedauth=ActiveDirectoryWorkloadIdentity",
@@ -166,6 +176,7 @@ func azureWorkloadIdentityPlan() Plan {
 // (a user-assigned one), files in a folder.
 func azureManagedIdentityPlan() Plan {
 	p := sqlServerAzurePlan()
+	p.Options.TypeMapFile = ""
 	p.Database = TargetFacts{
 		Kind:         DatabaseSQLServer,
 		URL:          "sqlserver://9a8b7c6d-1111-2222-3333-444455556666@hr-sql.database.windows.net?database=hrapp&fedauth=ActiveDirectoryManagedIdentity",
@@ -243,6 +254,7 @@ var fixtures = []struct {
 			BackupClaim:          "hr-backup",
 			WorkClaim:            "hr-work",
 			LeaderServiceAccount: "hr-app",
+			TypeMap:              []byte(hrTypeMap),
 		},
 	},
 	{

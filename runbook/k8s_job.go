@@ -20,6 +20,9 @@ import (
 const (
 	backupMount = "/backup"
 	workMount   = "/work"
+	// typeMapMount holds the --type-map file, from a ConfigMap.
+	typeMapMount = "/etc/mxmigrate"
+	typeMapKey   = "type-map.json"
 	// containerName is also what the pod failure policy matches.
 	containerName = "mxmigrate"
 )
@@ -55,8 +58,41 @@ func workVolumeSize(p Plan) resource.Quantity {
 }
 
 func migrationJob(p Plan, k K8sOptions) (*batchv1.Job, error) {
-	return mxmigrateJob(p, k, k.names().MigrationJob, "migration",
+	job, err := mxmigrateJob(p, k, k.names().MigrationJob, "migration",
 		migrateCommand(asInJob(p), jobBackupPath(p), workMount))
+	if err != nil || p.Options.TypeMapFile == "" {
+		return job, err
+	}
+	pod := &job.Spec.Template.Spec
+	pod.Volumes = append(pod.Volumes, corev1.Volume{
+		Name: "type-map",
+		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: k.names().TypeMap},
+		}},
+	})
+	pod.Containers[0].VolumeMounts = append(pod.Containers[0].VolumeMounts,
+		corev1.VolumeMount{Name: "type-map", MountPath: typeMapMount, ReadOnly: true})
+	return job, nil
+}
+
+// maxConfigMapData is what a ConfigMap holds at most.
+const maxConfigMapData = 1 << 20
+
+// typeMapConfigMap holds the --type-map file the plan was made with, read
+// when the runbook was written, for the migration Job to mount: the path
+// on the operator's machine means nothing in the Job's container.
+func typeMapConfigMap(p Plan, k K8sOptions) (*corev1.ConfigMap, error) {
+	if len(k.TypeMap) == 0 {
+		return nil, fmt.Errorf("runbook: kubernetes: the plan was made with --type-map %s, but its contents were not given for the Job's ConfigMap", p.Options.TypeMapFile)
+	}
+	if len(k.TypeMap) > maxConfigMapData {
+		return nil, fmt.Errorf("runbook: kubernetes: --type-map %s is %d bytes, more than the 1 MiB a ConfigMap holds", p.Options.TypeMapFile, len(k.TypeMap))
+	}
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: k.names().TypeMap, Namespace: k.Namespace, Labels: k.commonLabels("migration")},
+		Data:       map[string]string{typeMapKey: string(k.TypeMap)},
+	}, nil
 }
 
 // preseedJob moves the files of an earlier backup, put beside the final
@@ -91,9 +127,13 @@ func verifyJob(p Plan, k K8sOptions) (*batchv1.Job, error) {
 func jobBackupPath(p Plan) string { return path.Join(backupMount, p.Backup.Name) }
 
 // asInJob is the plan as the Job's container sees it: the target URLs are
-// in the variables mxmigrate reads by itself, so no flag carries them.
+// in the variables mxmigrate reads by itself, so no flag carries them, and
+// the type map is the file mounted from its ConfigMap.
 func asInJob(p Plan) Plan {
 	p.Database.EnvVar, p.Files.EnvVar = DefaultDatabaseEnv, DefaultFilesEnv
+	if p.Options.TypeMapFile != "" {
+		p.Options.TypeMapFile = path.Join(typeMapMount, typeMapKey)
+	}
 	return p
 }
 

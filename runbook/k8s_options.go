@@ -67,6 +67,10 @@ type K8sOptions struct {
 	// the one the plan found.
 	AWSRoleARN string
 
+	// TypeMap is the contents of the plan's --type-map file, which the
+	// migration Job reads from a ConfigMap; required when the plan has one.
+	TypeMap []byte
+
 	// TTLAfterFinished keeps a finished Job (and its logs) this long.
 	// Default 7 days.
 	TTLAfterFinished time.Duration
@@ -82,6 +86,7 @@ const DefaultJobTTL = 7 * 24 * time.Hour
 type k8sNames struct {
 	MigrationJob, VerifyJob, WaitForMigration string
 	PreseedJob                                string
+	TypeMap                                   string // the ConfigMap of --type-map
 }
 
 func (k K8sOptions) names() k8sNames {
@@ -90,6 +95,7 @@ func (k K8sOptions) names() k8sNames {
 		VerifyJob:        k.AppName + "-mxmigrate-verify",
 		PreseedJob:       k.AppName + "-mxmigrate-preseed",
 		WaitForMigration: k.AppName + "-wait-for-migration",
+		TypeMap:          k.AppName + "-mxmigrate-type-map",
 	}
 }
 
@@ -128,7 +134,7 @@ func (k K8sOptions) withDefaults(toolVersion string) (K8sOptions, error) {
 		{"secret", k.SecretName}, {"backup claim", k.BackupClaim}, {"work claim", k.WorkClaim},
 		{"files claim", k.FilesClaim}, {"leader deployment", k.LeaderDeployment},
 		{"worker deployment", k.WorkerDeployment}, {"leader service account", k.LeaderServiceAccount},
-		{"job service account", k.JobServiceAccount},
+		{"job service account", k.JobServiceAccount}, {"type-map config map", n.TypeMap},
 	}
 	for _, l := range labels {
 		if errs := validation.IsDNS1123Label(l[1]); len(errs) > 0 {

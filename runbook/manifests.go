@@ -82,6 +82,14 @@ func KubernetesManifests(p Plan, k K8sOptions) ([]Manifest, error) {
 		// which cutover.sh and a GitOps rollout apply before either Job.
 		yamlFiles[0].objects = []any{jobServiceAccount(k, identity), job}
 	}
+	if p.Options.TypeMapFile != "" {
+		// So does the type map's ConfigMap, which the Job mounts.
+		typeMap, err := typeMapConfigMap(p, k)
+		if err != nil {
+			return nil, err
+		}
+		yamlFiles[0].objects = append([]any{typeMap}, yamlFiles[0].objects...)
+	}
 	if p.hasFiles() {
 		preseed, err := preseedJob(p, k)
 		if err != nil {

@@ -494,3 +494,29 @@ func checkPreseedJob(t *testing.T, doc []byte, p Plan) {
 		t.Errorf("preseed job deadline = %v, want at least a day (it runs outside the window)", d)
 	}
 }
+
+// TestManifestsNeedTheTypeMap: a plan made with --type-map gets no Job
+// that would read a path from the operator's machine.
+func TestManifestsNeedTheTypeMap(t *testing.T) {
+	p := sqlServerAzurePlan()
+	k := K8sOptions{Namespace: "hr", AppName: "hr", BackupClaim: "hr-backup"}
+	cases := []struct {
+		name    string
+		typeMap []byte
+		wantErr string
+	}{
+		{"contents missing", nil, "--type-map rules/hr-type-map.json, but its contents were not given"},
+		{"too large for a ConfigMap", make([]byte, 1<<20+1), "more than the 1 MiB a ConfigMap holds"},
+		{"given", []byte(hrTypeMap), ""},
+	}
+	for _, c := range cases {
+		k.TypeMap = c.typeMap
+		_, err := KubernetesManifests(p, k)
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.wantErr)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/pipeline"
 	"github.com/mxmigrate/mxmigrate/runbook"
 )
@@ -98,6 +99,13 @@ container that waits for the Job, and cutover.sh with the steps in order.`,
 			if k8sDir != "" {
 				if k8s.AppName == "" {
 					k8s.AppName = "mendix-app"
+				}
+				if path := plan.Options.TypeMapFile; path != "" {
+					// The Job reads the type map from a ConfigMap made of
+					// the file as it is now.
+					if k8s.TypeMap, err = os.ReadFile(path); err != nil {
+						return exitcode.With(exitcode.BadInput, fmt.Errorf("--%s: %w", cliflag.TypeMap, err))
+					}
 				}
 				manifests, err := runbook.KubernetesManifests(plan, k8s)
 				if err != nil {

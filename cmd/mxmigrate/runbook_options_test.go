@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
@@ -58,7 +59,8 @@ func TestRunbookCommandsCarryEveryPlannedOption(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			manifests, err := runbook.KubernetesManifests(plan, runbook.K8sOptions{AppName: "app", FilesClaim: "files"})
+			typeMap := []byte(`{"types": {"text": "nvarchar(max)"}}`)
+			manifests, err := runbook.KubernetesManifests(plan, runbook.K8sOptions{AppName: "app", FilesClaim: "files", TypeMap: typeMap})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,8 +84,9 @@ func TestRunbookCommandsCarryEveryPlannedOption(t *testing.T) {
 					}
 					continue
 				}
+				checkTypeMapConfigMap(t, m, typeMap)
 				var job batchv1.Job
-				if err := yaml.Unmarshal(m.Content, &job); err != nil || job.Kind != "Job" {
+				if err := yaml.Unmarshal(lastDocument(m.Content), &job); err != nil || job.Kind != "Job" {
 					continue
 				}
 				for _, c := range job.Spec.Template.Spec.Containers {
@@ -95,7 +98,12 @@ func TestRunbookCommandsCarryEveryPlannedOption(t *testing.T) {
 						words = append(words, strings.ReplaceAll(a, "$$", "$"))
 					}
 					seen["job "+words[0]] = true
-					checkCommand(t, m.Name, words, fs, map[string]string{cliflag.WorkDir: "/work"}, plan)
+					// The Job reads the type map from its ConfigMap.
+					inJob := map[string]string{cliflag.WorkDir: "/work", cliflag.TypeMap: "/etc/mxmigrate/type-map.json"}
+					checkCommand(t, m.Name, words, fs, inJob, plan)
+					if words[0] == "migrate" && !mountsTypeMap(job) {
+						t.Errorf("%s: the migration Job does not mount the type map's ConfigMap at /etc/mxmigrate", m.Name)
+					}
 				}
 			}
 			for _, want := range []string{"plan", "migrate", "verify", "job migrate", "job verify"} {
@@ -126,14 +134,18 @@ func checkCommand(t *testing.T, where string, words []string, planned *pflag.Fla
 		t.Errorf("%s: %d arguments, want the backup alone", line, n)
 	}
 	for name, want := range globals {
-		if got := cmd.Flags().Lookup(name).Value.String(); got != want {
+		f := cmd.Flags().Lookup(name)
+		if f == nil {
+			continue // this command has no such option
+		}
+		if got := f.Value.String(); got != want {
 			t.Errorf("%s: --%s = %q, want %q", line, name, got, want)
 		}
 	}
 	planned.VisitAll(func(f *pflag.Flag) {
 		got := cmd.Flags().Lookup(f.Name)
-		if got == nil {
-			return // this command has no such option
+		if _, given := globals[f.Name]; got == nil || given {
+			return // this command has no such option, or it was checked above
 		}
 		want := f.Value.String()
 		switch f.Name {
@@ -153,6 +165,49 @@ func checkCommand(t *testing.T, where string, words []string, planned *pflag.Fla
 			t.Errorf("%s: --%s = %q, but plan was made with %q", line, f.Name, got.Value.String(), want)
 		}
 	})
+}
+
+// lastDocument is the last document of a YAML stream: a manifest file's
+// Job comes after what it needs (a ServiceAccount, a ConfigMap).
+func lastDocument(content []byte) []byte {
+	docs := strings.Split(string(content), "\n---\n")
+	return []byte(docs[len(docs)-1])
+}
+
+// checkTypeMapConfigMap checks that the migration Job's file brings the
+// type map's ConfigMap with the file's contents.
+func checkTypeMapConfigMap(t *testing.T, m runbook.Manifest, typeMap []byte) {
+	t.Helper()
+	if m.Name != "migration-job.yaml" {
+		return
+	}
+	for _, doc := range strings.Split(string(m.Content), "\n---\n") {
+		var cm corev1.ConfigMap
+		if err := yaml.Unmarshal([]byte(doc), &cm); err == nil && cm.Kind == "ConfigMap" {
+			if got := cm.Data["type-map.json"]; got != string(typeMap) {
+				t.Errorf("%s: ConfigMap %s holds %q, want the type map %q", m.Name, cm.Name, got, typeMap)
+			}
+			return
+		}
+	}
+	t.Errorf("%s: no ConfigMap with the type map", m.Name)
+}
+
+// mountsTypeMap reports whether the Job mounts a ConfigMap at
+// /etc/mxmigrate.
+func mountsTypeMap(job batchv1.Job) bool {
+	pod := job.Spec.Template.Spec
+	for _, v := range pod.Volumes {
+		if v.ConfigMap == nil {
+			continue
+		}
+		for _, m := range pod.Containers[0].VolumeMounts {
+			if m.Name == v.Name && m.MountPath == "/etc/mxmigrate" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // nonDefault is a valid value for f other than its default.
