@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/pgserver"
 )
 
 // execute runs the command line args and returns its stdout and error.
@@ -53,6 +55,21 @@ func TestInspectJSON(t *testing.T) {
 	}
 	if got.Kind != "full-snapshot" || got.TotalRows != 556 || got.Files != 24 || len(got.Tables) != 11 {
 		t.Fatalf("inspect --json = %+v", got)
+	}
+}
+
+// TestPGBinIsAFlag: MXMIGRATE_PG_BIN, which the PostgreSQL tool lookups
+// read, is the variable of a flag like every MXMIGRATE_ variable, and the
+// flag sets it.
+func TestPGBinIsAFlag(t *testing.T) {
+	if got := cliflag.EnvName(cliflag.PGBin); got != pgserver.BinDirEnv {
+		t.Fatalf("--%s reads %s, but the lookups read %s", cliflag.PGBin, got, pgserver.BinDirEnv)
+	}
+	dir := t.TempDir()
+	t.Setenv(pgserver.BinDirEnv, "")
+	_, _ = execute(t, "--"+cliflag.PGBin, dir, "--work-dir", t.TempDir(), "local", "status")
+	if got := os.Getenv(pgserver.BinDirEnv); got != dir {
+		t.Errorf("after --%s %s, %s = %q", cliflag.PGBin, dir, pgserver.BinDirEnv, got)
 	}
 }
 

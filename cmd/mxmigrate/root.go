@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/internal/pgserver"
 	"github.com/mxmigrate/mxmigrate/internal/ui"
 	"github.com/mxmigrate/mxmigrate/pipeline"
 	"github.com/mxmigrate/mxmigrate/report"
@@ -41,6 +42,7 @@ type globals struct {
 	logLevel  string
 	workDir   string
 	progress  string
+	pgBin     string
 }
 
 func newRootCommand() *cobra.Command {
@@ -61,7 +63,14 @@ Exit codes: 0 done and verified, 1 failure, 2 bad input, 3 verification failed,
 		SilenceErrors: true,
 		Version:       toolVersion(),
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return applyEnv(cmd)
+			if err := applyEnv(cmd); err != nil {
+				return err
+			}
+			if g.pgBin != "" {
+				// Every lookup of the PostgreSQL tools reads the variable.
+				return os.Setenv(pgserver.BinDirEnv, g.pgBin)
+			}
+			return nil
 		},
 	}
 	pf := root.PersistentFlags()
@@ -69,6 +78,7 @@ Exit codes: 0 done and verified, 1 failure, 2 bad input, 3 verification failed,
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&g.workDir, cliflag.WorkDir, cliflag.DefaultWorkDir, "folder for temporary files and the --db local cluster")
 	pf.StringVar(&g.progress, "progress", "auto", "progress display: auto (bar on a terminal, log lines otherwise), bar, log, none")
+	pf.StringVar(&g.pgBin, cliflag.PGBin, "", "folder of the PostgreSQL tools: pg_restore, and initdb, pg_ctl and postgres for --db local (default: the newest /usr/lib/postgresql/*/bin, else PATH)")
 
 	root.AddCommand(
 		newInspectCommand(g),

@@ -264,7 +264,7 @@ func TestConcurrentRunsLoadOnce(t *testing.T) {
 
 // childEnv carries the arguments of a db run to the test binary started as
 // a child process, which TestKillDuringCopyThenResume kills.
-const childEnv = "MXMIGRATE_CMDTEST_CHILD"
+const childEnv = "MXTEST_CMD_CHILD"
 
 func TestHelperChildRun(t *testing.T) {
 	raw := os.Getenv(childEnv)

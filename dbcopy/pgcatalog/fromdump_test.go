@@ -195,7 +195,7 @@ func TestFromArchiveMatchesRead(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.bin == "" {
-				t.Skip("no pg_dump 16: set MXMIGRATE_PG16_BIN to its bin directory")
+				t.Skip("no pg_dump 16: set MXTEST_PG16_BIN to its bin directory")
 			}
 			path := c.archive(t)
 			f, err := pgdump.Open(path)
@@ -310,9 +310,9 @@ func show(v any) string {
 }
 
 // pg16BinDir is where a pg_dump and pg_restore 16 are, "" when there are
-// none: MXMIGRATE_PG16_BIN, else the SQL Server stand-in's build.
+// none: MXTEST_PG16_BIN, else the SQL Server stand-in's build.
 func pg16BinDir() string {
-	for _, dir := range []string{os.Getenv("MXMIGRATE_PG16_BIN"), "/tmp/mssql-standin/install/bin"} {
+	for _, dir := range []string{os.Getenv("MXTEST_PG16_BIN"), "/tmp/mssql-standin/install/bin"} {
 		if dir == "" {
 			continue
 		}

@@ -12,16 +12,16 @@ import (
 )
 
 // TestNativeAgainstPgRestoreTiming loads the dump that
-// MXMIGRATE_NATIVE_TIMING names with the native loader and with
+// MXTEST_NATIVE_TIMING names with the native loader and with
 // pg_restore -j 2, and logs both times: a tool for tuning, skipped
 // unless asked for.
 func TestNativeAgainstPgRestoreTiming(t *testing.T) {
-	dump := os.Getenv("MXMIGRATE_NATIVE_TIMING")
+	dump := os.Getenv("MXTEST_NATIVE_TIMING")
 	if dump == "" {
-		t.Skip("set MXMIGRATE_NATIVE_TIMING to a dump to time")
+		t.Skip("set MXTEST_NATIVE_TIMING to a dump to time")
 	}
 	c := needCluster(t)
-	if v := os.Getenv("MXMIGRATE_NATIVE_SPLIT_MIN"); v != "" {
+	if v := os.Getenv("MXTEST_NATIVE_SPLIT_MIN"); v != "" {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		old := splitMinBytes
 		splitMinBytes = n

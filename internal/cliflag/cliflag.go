@@ -20,6 +20,10 @@ func EnvName(flag string) string {
 // Flag names.
 const (
 	WorkDir = "work-dir"
+	// PGBin is the folder of the PostgreSQL tools (pg_restore; initdb,
+	// pg_ctl and postgres for --db local); its variable MXMIGRATE_PG_BIN
+	// is what those lookups read (see pgserver.BinDirEnv).
+	PGBin = "pg-bin"
 
 	DB             = "db"
 	Jobs           = "jobs"

@@ -14,7 +14,9 @@ import (
 )
 
 // BinDirEnv names the environment variable that points at a PostgreSQL bin
-// folder, for machines where the binaries are not in a standard place.
+// folder, for machines where the binaries are not in a standard place. It
+// is the variable of mxmigrate's --pg-bin flag, which sets it, so that the
+// command line, tests and the bench share this one setting.
 const BinDirEnv = "MXMIGRATE_PG_BIN"
 
 // FindBinDir locates the PostgreSQL server binaries: $MXMIGRATE_PG_BIN, else
