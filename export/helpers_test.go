@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mxmigrate/mxmigrate/internal/testenv"
 	"github.com/mxmigrate/mxmigrate/snapshot"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 	"github.com/mxmigrate/mxmigrate/verify/canon"
@@ -191,9 +191,9 @@ func compareBackups(t *testing.T, want, got *contents) {
 	}
 }
 
-// tableDigests is each table's row count and an MD5 over its rows' text,
-// sorted, computed by the server: two databases with the same digests hold
-// the same rows.
+// tableDigests is what two databases with the same contents have alike:
+// each table's digest (testenv.TableDigests), and the sequences, keys,
+// indexes, checks and columns as the server prints them.
 func tableDigests(t *testing.T, url, schema string) map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -203,24 +203,9 @@ func tableDigests(t *testing.T, url, schema string) map[string]string {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY 1`, schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, name := range names {
-		q := pgx.Identifier{schema, name}.Sanitize()
-		var n int64
-		var sum string
-		if err := conn.QueryRow(ctx, `SELECT count(*), md5(coalesce(string_agg(r::text, E'\n' ORDER BY r::text COLLATE "C"), '')) FROM `+q+` r`).Scan(&n, &sum); err != nil {
-			t.Fatal(err)
-		}
-		out["table "+name] = sum + " " + itoa(n)
+	for name, digest := range testenv.TableDigests(t, url, schema) {
+		out["table "+name] = digest
 	}
 	// Sequences, keys, indexes and checks, as the server prints them.
 	extra, err := conn.Query(ctx, `
@@ -268,15 +253,4 @@ func nextValues(t *testing.T, seqs map[string]string) map[string]string {
 		out[name] = itoa(n)
 	}
 	return out
-}
-
-// restoreDump runs the real pg_restore into an empty database.
-func restoreDump(t *testing.T, binDir, url, dump string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "-d", url, dump)
-	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
-		t.Fatalf("pg_restore: %v\n%s", err, out)
-	}
 }

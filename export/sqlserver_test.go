@@ -103,7 +103,7 @@ func TestRoundTripSQLServer(t *testing.T) {
 	// The export restores with the real pg_restore.
 	cluster := testenv.Postgres(t)
 	restored := testenv.NewDatabase(t, cluster)
-	restoreDump(t, cluster.BinDir(), restored, exported.dumpPath)
+	testenv.PgRestore(t, cluster.BinDir(), restored, exported.dumpPath)
 	rcfg := pipeline.Config{Backup: sampleBackup, DB: restored, WorkDir: t.TempDir(), Checksums: true, Version: "test"}
 	if rep, err := pipeline.Verify(ctx, rcfg); err != nil || !rep.OK {
 		t.Fatalf("verify --checksums of the original backup against the restored export: %v", err)
@@ -175,7 +175,7 @@ func TestExportFromSQLServerHostile(t *testing.T) {
 			len(exported.tables["from$where"]), len(exported.tables["types$all"]))
 	}
 	restored := testenv.NewDatabase(t, cluster)
-	restoreDump(t, cluster.BinDir(), restored, exported.dumpPath)
+	testenv.PgRestore(t, cluster.BinDir(), restored, exported.dumpPath)
 	vcfg := pipeline.Config{Backup: dump, DB: restored, WorkDir: t.TempDir(), Checksums: true, Version: "test"}
 	if rep, err := pipeline.Verify(ctx, vcfg); err != nil || !rep.OK {
 		var problems []string

@@ -15,11 +15,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/samplegen"
+	"github.com/mxmigrate/mxmigrate/internal/testenv"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 )
 
@@ -279,19 +278,8 @@ func snapshotDatabase(t *testing.T, url string) map[string]string {
 		}
 		out[name] = strings.Join(lines, "\n")
 	}
-	tables, err := queryStrings(ctx, conn, `SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tb := range tables {
-		var digest string
-		var rows int64
-		name := pgx.Identifier{"public", tb}.Sanitize()
-		q := fmt.Sprintf(`SELECT count(*), coalesce(md5(string_agg(t::text, E'\n' ORDER BY t::text COLLATE "C")), '') FROM %s t`, name)
-		if err := conn.QueryRow(ctx, q).Scan(&rows, &digest); err != nil {
-			t.Fatalf("digest of %s: %v", tb, err)
-		}
-		out["table "+tb] = fmt.Sprintf("%d rows, md5 %s", rows, digest)
+	for name, digest := range testenv.TableDigests(t, url, "public") {
+		out["table "+name] = digest
 	}
 	return out
 }
