@@ -110,7 +110,7 @@ func TestConcurrentRunsLoadOnce(t *testing.T) {
 			for i := range runs {
 				tg := openTarget(t, target, dbcopy.Options{Jobs: 2})
 				wg.Go(func() {
-					res, err := migrate(ctx, tg, f.src, dbcopy.Options{Jobs: 2}, tc.wait)
+					res, err := migrate(ctx, tg, f.src, tc.wait)
 					outcomes[i] = outcome{res, err}
 				})
 			}
@@ -163,7 +163,7 @@ func TestLoadStopsWhenTheLockIsLost(t *testing.T) {
 	pid := tg.lockConn.PgConn().PID()
 	execSQL(t, target, fmt.Sprintf("SELECT pg_terminate_backend(%d)", pid))
 	waitUntil(t, "the lock's session to end", func() bool { return !sessionAlive(t, target, pid) })
-	err := tg.Load(ctx, f.src, dbcopy.Options{})
+	err := tg.Load(ctx, f.src)
 	if err == nil || !strings.Contains(err.Error(), "lost the migration lock") {
 		t.Fatalf("Load without a live lock = %v, want a refusal", err)
 	}
