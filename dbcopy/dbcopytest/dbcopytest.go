@@ -245,6 +245,9 @@ func (s *suite) secondLockIsRefused(t *testing.T) {
 	defer unlock()
 	_, err = s.open(t, u, nil).Lock(ctx, 0)
 	assertLockHeld(t, err)
+	// A wait that runs out while the lock stays held ends the same way.
+	_, err = s.open(t, u, nil).Lock(ctx, time.Second)
+	assertLockHeld(t, err)
 
 	// Another database is another lock.
 	other, err := s.open(t, s.f.NewDatabase(t), nil).Lock(ctx, 0)
