@@ -21,6 +21,7 @@ package dbcopytest
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -33,7 +34,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -572,14 +572,18 @@ func loadSample(t *testing.T) *dbcopy.Source {
 			continue
 		}
 		path := filepath.Join(t.TempDir(), "db.backup")
-		data, err := io.ReadAll(tr)
+		out, err := os.Create(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
+		_, err = io.Copy(out, tr)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
-		src, err := describe(path, data)
+		src, err := describe(path)
 		if err != nil {
 			t.Fatalf("read %s's dump: %v", sampleBackup, err)
 		}
@@ -587,8 +591,13 @@ func loadSample(t *testing.T) *dbcopy.Source {
 	}
 }
 
-func describe(path string, data []byte) (*dbcopy.Source, error) {
-	r := bytes.NewReader(data)
+func describe(path string) (*dbcopy.Source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
 	a, err := pgdump.ReadTOC(r)
 	if err != nil {
 		return nil, err
@@ -633,14 +642,24 @@ func describe(path string, data []byte) (*dbcopy.Source, error) {
 	return src, nil
 }
 
-// moduleRoot is the folder of go.mod, found from this source file.
+// moduleRoot is the folder of go.mod above the test's working directory
+// (its package's folder).
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot locate the dbcopytest package")
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's folder")
+		}
+		dir = parent
+	}
 }
 
 // The child's roles.
