@@ -118,7 +118,7 @@ func (o Options) Check() error {
 		return exitcode.With(exitcode.BadInput, fmt.Errorf("--%s: invalid value %d", cliflag.IfExists, int(o.IfExists)))
 	}
 	if o.Jobs < 0 {
-		return exitcode.With(exitcode.BadInput, fmt.Errorf("--%s %d: must be positive", cliflag.Jobs, o.Jobs))
+		return exitcode.With(exitcode.BadInput, fmt.Errorf("--%s %d: must not be negative (0 is the default)", cliflag.Jobs, o.Jobs))
 	}
 	return nil
 }

@@ -122,9 +122,9 @@ func (c *Config) validate(targets needs) error {
 	return nil
 }
 
-// dbOptions are the target's options. Only what the user set reaches the
-// target (a target refuses an option it does not use): the default loader
-// is left out, as SQL Server has no loader to choose.
+// dbOptions are the target's options. A target refuses an option it does
+// not use, so the loader is left out unless the user chose another than
+// the default: SQL Server has no loader to choose.
 func (c *Config) dbOptions(runDir string) dbcopy.Options {
 	loader := c.Loader
 	if loader == cliflag.DefaultLoader {
