@@ -11,7 +11,7 @@ import (
 // database: its schema in PostgreSQL terms and its rows as COPY text. It is
 // an optional interface of Target, found with a type assertion.
 type Exporter interface {
-	// BeginExport refuses, with exit code PreflightRefused, while other
+	// BeginExport refuses, with ErrPreflightRefused, while other
 	// sessions (the app) are connected, unless opts.AllowConnected; then
 	// starts reading in one snapshot where the server offers it. The
 	// caller holds the target's migration lock (Target.Lock) for the whole

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/redact"
 	"github.com/mxmigrate/mxmigrate/internal/registry"
@@ -81,7 +82,10 @@ type SourceObject struct {
 	Kind string
 }
 
-// Options steer a load. Zero values mean the documented defaults.
+// Options steer a target. They are given once, to Open; zero values mean
+// the documented defaults. An option the target has no use for (Loader for
+// SQL Server, TypeMapFile for PostgreSQL) is refused by Open, naming its
+// flag, rather than ignored.
 type Options struct {
 	// Jobs is how many tables are loaded at once (default 2).
 	Jobs int
@@ -89,9 +93,8 @@ type Options struct {
 	// default: the archive is executed over the wire, no client binary
 	// needed) or "pg_restore" (the local pg_restore).
 	Loader string
-	// IfExists says what to do with a non-empty target schema: "fail"
-	// (default) or "drop".
-	IfExists string
+	// IfExists says what to do with a non-empty target schema.
+	IfExists IfExists
 	// AllowConnected skips the refusal when other sessions are connected
 	// to the target database.
 	AllowConnected bool
@@ -106,6 +109,27 @@ type Options struct {
 	Log *slog.Logger
 	// Progress, when set, is told how far the load has come.
 	Progress Progress
+}
+
+// Check refuses options that no target accepts; Open calls it before its
+// own checks.
+func (o Options) Check() error {
+	if !o.IfExists.valid() {
+		return exitcode.With(exitcode.BadInput, fmt.Errorf("--%s: invalid value %d", cliflag.IfExists, int(o.IfExists)))
+	}
+	if o.Jobs < 0 {
+		return exitcode.With(exitcode.BadInput, fmt.Errorf("--%s %d: must not be negative (0 is the default)", cliflag.Jobs, o.Jobs))
+	}
+	return nil
+}
+
+// Unused refuses an option that the target kind does not use, when it is
+// set: set says whether it is, flag names it.
+func Unused(kind string, set bool, flag string) error {
+	if !set {
+		return nil
+	}
+	return exitcode.With(exitcode.BadInput, fmt.Errorf("--%s does not apply to a %s target: leave it out", flag, kind))
 }
 
 // Progress receives load progress. Implementations must be safe for
@@ -169,8 +193,11 @@ type Inventory struct {
 // Target is a database that mxmigrate writes a backup into.
 //
 // The pipeline calls, in order: Lock, Preflight, Load (unless AlreadyDone),
-// Inventory, and Close. Every method honours ctx: when it is cancelled the
-// method returns promptly, leaving state that a later Load resumes.
+// Inventory, and Close, all with the Options given to Open. Every method
+// honours ctx: when it is cancelled the method returns promptly, leaving
+// state that a later Load resumes. A server that does not answer is an
+// error with exit code Failure, whichever method meets it first.
+// dbcopytest is the contract every target passes.
 type Target interface {
 	// String describes the target for logs and reports, without
 	// credentials.
@@ -178,17 +205,18 @@ type Target interface {
 	// Lock takes the target-wide migration lock and holds it until unlock
 	// is called or the process dies (so a killed run never leaves it
 	// taken). If another run holds it, Lock waits up to wait and then
-	// returns an error with exit code LockHeld. Not safe to call twice.
+	// returns an error that is ErrLockHeld. Not safe to call twice.
 	Lock(ctx context.Context, wait time.Duration) (unlock func(), err error)
 	// Preflight checks, without writing anything, that the load may go
-	// ahead. A refusal is returned as an error with exit code
-	// PreflightRefused, together with the result that explains it.
-	Preflight(ctx context.Context, src *Source, opts Options) (*PreflightResult, error)
+	// ahead. A refusal is returned as an error that is
+	// ErrPreflightRefused, together with the result that explains it.
+	Preflight(ctx context.Context, src *Source) (*PreflightResult, error)
 	// Load writes src into the target, dropping existing objects first
-	// when opts.IfExists is "drop", and resuming what an interrupted run of
-	// the same backup left behind. It is idempotent: after a complete load
-	// it does nothing. It must be called with the lock held.
-	Load(ctx context.Context, src *Source, opts Options) error
+	// when Options.IfExists is IfExistsDrop, and resuming what an
+	// interrupted run of the same backup left behind. It is idempotent:
+	// after a complete load it does nothing. It must be called with the
+	// lock held.
+	Load(ctx context.Context, src *Source) error
 	// Inventory reads what the target holds in the migrated schema.
 	Inventory(ctx context.Context) (*Inventory, error)
 	// ScanTable streams the rows of table ordered by its primary key (or
@@ -200,7 +228,8 @@ type Target interface {
 	Close() error
 }
 
-// Opener connects to the target a URL names. It must not write.
+// Opener connects to the target a URL names, checking opts (Options.Check
+// and the options the target does not use). It must not write.
 type Opener func(ctx context.Context, u *url.URL, opts Options) (Target, error)
 
 var targets registry.Registry[Opener]
@@ -224,6 +253,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (Target, error) {
 	open, ok := targets.Lookup(u.Scheme)
 	if !ok {
 		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--db: unsupported scheme %q (supported: %s)", u.Scheme, strings.Join(Schemes(), ", ")))
+	}
+	if err := opts.Check(); err != nil {
+		return nil, err
 	}
 	return open(ctx, u, opts)
 }

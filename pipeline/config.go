@@ -42,7 +42,7 @@ type Config struct {
 
 	Jobs           int
 	Loader         string
-	IfExists       string
+	IfExists       dbcopy.IfExists
 	AllowConnected bool
 	WaitLock       time.Duration
 	Schema         string
@@ -76,9 +76,6 @@ func (c *Config) defaults() {
 	}
 	if c.Jobs <= 0 {
 		c.Jobs = cliflag.DefaultJobs
-	}
-	if c.IfExists == "" {
-		c.IfExists = cliflag.DefaultIfExists
 	}
 	if c.Transfers <= 0 {
 		c.Transfers = cliflag.DefaultTransfers
@@ -114,10 +111,8 @@ func (c *Config) validate(targets needs) error {
 	if targets&needFiles != 0 && c.Files == "" {
 		return exitcode.With(exitcode.BadInput, errors.New("--files is required (s3://, azblob://, https:// or file:// URL)"))
 	}
-	switch c.IfExists {
-	case "fail", "drop":
-	default:
-		return exitcode.With(exitcode.BadInput, fmt.Errorf("--if-exists %q: use fail or drop", c.IfExists))
+	if err := (dbcopy.Options{IfExists: c.IfExists}).Check(); err != nil {
+		return err
 	}
 	switch c.Loader {
 	case "", "native", "pg_restore":
@@ -127,10 +122,17 @@ func (c *Config) validate(targets needs) error {
 	return nil
 }
 
+// dbOptions are the target's options. A target refuses an option it does
+// not use, so the loader is left out unless the user chose another than
+// the default: SQL Server has no loader to choose.
 func (c *Config) dbOptions(runDir string) dbcopy.Options {
+	loader := c.Loader
+	if loader == cliflag.DefaultLoader {
+		loader = ""
+	}
 	return dbcopy.Options{
 		Jobs:           c.Jobs,
-		Loader:         c.Loader,
+		Loader:         loader,
 		IfExists:       c.IfExists,
 		AllowConnected: c.AllowConnected,
 		Schema:         c.Schema,

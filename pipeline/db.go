@@ -86,7 +86,7 @@ func (s *dbStage) preflight(ctx context.Context, src *dbcopy.Source) error {
 	}
 	s.progress.setRows(rows)
 
-	s.pre, err = s.target.Preflight(ctx, s.src, s.opts)
+	s.pre, err = s.target.Preflight(ctx, s.src)
 	if s.pre != nil {
 		for _, c := range s.pre.Checks {
 			level := "ok"
@@ -126,7 +126,7 @@ func (s *dbStage) load(ctx context.Context) (*verify.DBReport, error) {
 		s.cfg.Log.Info("the database of this backup is already loaded into the target; verifying it only")
 	} else {
 		end := s.report.StartPhase("restore database")
-		err := s.target.Load(ctx, src, s.opts)
+		err := s.target.Load(ctx, src)
 		s.progress.finish()
 		end(err)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mxmigrate/mxmigrate/blobsync"
+	"github.com/mxmigrate/mxmigrate/dbcopy"
 	_ "github.com/mxmigrate/mxmigrate/dbcopy/postgres"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/samplegen"
@@ -334,7 +335,7 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"not a backup", pipeline.Config{Backup: notABackup, DB: "postgres://u@127.0.0.1:1/db"}, "notes.txt"},
 		{"missing backup", pipeline.Config{Backup: "/nonexistent/backup.tar.gz", DB: "postgres://u@127.0.0.1:1/db"}, "backup.tar.gz"},
 		{"unknown scheme", pipeline.Config{Backup: sampleBackup, DB: "mysql://u:hunter2@127.0.0.1/db"}, "mysql"},
-		{"bad if-exists", pipeline.Config{Backup: sampleBackup, DB: "local", IfExists: "truncate"}, "--if-exists"},
+		{"bad if-exists", pipeline.Config{Backup: sampleBackup, DB: "local", IfExists: dbcopy.IfExists(7)}, "--if-exists"},
 		{"no db", pipeline.Config{Backup: sampleBackup}, "--db"},
 	}
 	for _, tc := range cases {

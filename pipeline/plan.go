@@ -170,7 +170,7 @@ func planDatabase(ctx context.Context, cfg *Config, src *dbcopy.Source) (runbook
 	if facts.Identity != "" {
 		checks = append(checks, runbook.Check{Name: "database sign-in", OK: true, Detail: "signed in as " + facts.Identity})
 	}
-	pre, err := target.Preflight(ctx, src, cfg.dbOptions(cfg.WorkDir))
+	pre, err := target.Preflight(ctx, src)
 	if pre != nil {
 		for _, c := range pre.Checks {
 			checks = append(checks, runbook.Check{Name: c.Name, OK: c.OK, Warn: c.Warn, Detail: c.Detail})

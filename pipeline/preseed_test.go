@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/mxmigrate/mxmigrate/blobsync"
+	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/internal/samplegen"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
@@ -204,7 +205,7 @@ func TestPreseedThenMigrateTheDifference(t *testing.T) {
 
 			// With --overwrite: replaced, and the deleted files pruned.
 			cfg.Overwrite = true
-			cfg.IfExists = "drop"
+			cfg.IfExists = dbcopy.IfExistsDrop
 			rep, err = run(t, "migrate", pipeline.Migrate, cfg)
 			if err != nil {
 				t.Fatalf("migrate --overwrite --prune: %v", err)

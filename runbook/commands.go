@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/units"
 )
@@ -127,8 +128,8 @@ func loadOptions(p Plan) command {
 		c = append(c, option(cliflag.Jobs, lit(strconv.Itoa(o.Jobs)))...)
 	}
 	c = append(c, schema(p)...)
-	if o.IfExists != "" && o.IfExists != cliflag.DefaultIfExists {
-		c = append(c, option(cliflag.IfExists, lit(o.IfExists))...)
+	if o.IfExists != dbcopy.IfExistsFail {
+		c = append(c, option(cliflag.IfExists, lit(o.IfExists.String()))...)
 	}
 	if o.AllowConnected {
 		c = append(c, option(cliflag.AllowConnected)...)

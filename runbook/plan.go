@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/redact"
 )
@@ -167,7 +168,7 @@ type Options struct {
 	TypeMapFile string
 	// Loader is the PostgreSQL loader (--loader), "" for the default.
 	Loader         string
-	IfExists       string
+	IfExists       dbcopy.IfExists
 	AllowConnected bool
 	WaitLock       time.Duration
 	Checksums      bool

@@ -16,7 +16,7 @@ func addDBFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	fs.StringVar(&c.DB, cliflag.DB, "", "target database: postgres://USER@HOST:PORT/DB, sqlserver://USER@HOST:PORT?database=DB, or 'local' (a throwaway PostgreSQL under --work-dir)")
 	fs.IntVar(&c.Jobs, cliflag.Jobs, cliflag.DefaultJobs, "tables loaded in parallel")
 	fs.StringVar(&c.Loader, cliflag.Loader, cliflag.DefaultLoader, "PostgreSQL targets: native (no client tools needed), or pg_restore (the local pg_restore)")
-	fs.StringVar(&c.IfExists, cliflag.IfExists, cliflag.DefaultIfExists, "when the target schema is not empty: fail, or drop its tables, sequences and views first")
+	fs.Var(&c.IfExists, cliflag.IfExists, "when the target schema is not empty: fail, or drop its tables, sequences and views first")
 	fs.DurationVar(&c.WaitLock, cliflag.WaitLock, 0, "how long to wait when another migration holds the target's lock (0: fail at once)")
 	fs.BoolVar(&c.AllowConnected, cliflag.AllowConnected, false, "load even though other sessions are connected to the target database")
 	fs.StringVar(&c.Schema, cliflag.Schema, "", "target schema (default: public for PostgreSQL, dbo for SQL Server)")

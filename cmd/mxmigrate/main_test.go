@@ -87,6 +87,8 @@ func TestFlagsFromEnvironment(t *testing.T) {
 			[]string{"db", "../../testdata/sample.tar.gz", "--db", "local"}, exitcode.BadInput, "MXMIGRATE_WAIT_LOCK"},
 		{"flags win over env", map[string]string{"MXMIGRATE_DB": "mysql://nowhere"},
 			[]string{"db", "../../testdata/sample.tar.gz", "--db", "oracle://nowhere"}, exitcode.BadInput, "oracle"},
+		{"an option the target does not use", nil,
+			[]string{"db", "../../testdata/sample.tar.gz", "--db", "postgres://u:hunter2@127.0.0.1:1/db", "--type-map", "types.json"}, exitcode.BadInput, "--type-map does not apply to a PostgreSQL target"},
 		{"bad log format", nil, []string{"db", "../../testdata/sample.tar.gz", "--log-format", "xml"}, exitcode.BadInput, "--log-format"},
 	}
 	for _, tc := range cases {

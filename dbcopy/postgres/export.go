@@ -55,7 +55,7 @@ type exportSession struct {
 
 func (s *exportSession) begin(ctx context.Context, opts dbcopy.ExportOptions) error {
 	c := &checklist{res: &dbcopy.PreflightResult{}}
-	if err := s.t.checkSessions(ctx, c, s.main, nil, dbcopy.Options{AllowConnected: opts.AllowConnected}); err != nil {
+	if err := s.t.checkSessionsAllowing(ctx, c, s.main, opts.AllowConnected); err != nil {
 		return err
 	}
 	for _, ch := range c.res.Checks {

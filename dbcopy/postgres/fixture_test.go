@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/dbcopy/dbcopytest"
 	"github.com/mxmigrate/mxmigrate/internal/pgserver"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
 )
@@ -29,9 +30,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" {
-		// A child process of TestKillDuringDataThenResume: it reaches the
-		// parent's cluster by URL and needs none of its own.
+	if os.Getenv(childEnv) != "" || dbcopytest.InChild() {
+		// A child process of TestKillDuringDataThenResume or of the
+		// conformance suite: it reaches the parent's cluster by URL and
+		// needs none of its own.
 		os.Exit(m.Run())
 	}
 	os.Exit(runWithCluster(m))

@@ -54,24 +54,24 @@ func openTarget(t *testing.T, rawURL string, opts dbcopy.Options) *Target {
 }
 
 // migrate runs the pipeline's sequence: Lock, Preflight, Load unless done.
-func migrate(ctx context.Context, tg *Target, src *dbcopy.Source, opts dbcopy.Options, wait time.Duration) (*dbcopy.PreflightResult, error) {
+func migrate(ctx context.Context, tg *Target, src *dbcopy.Source, wait time.Duration) (*dbcopy.PreflightResult, error) {
 	unlock, err := tg.Lock(ctx, wait)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	res, err := tg.Preflight(ctx, src, opts)
+	res, err := tg.Preflight(ctx, src)
 	if err != nil || res.AlreadyDone {
 		return res, err
 	}
-	return res, tg.Load(ctx, src, opts)
+	return res, tg.Load(ctx, src)
 }
 
 // mustMigrate loads the fixture into rawURL and fails the test on error.
 func mustMigrate(t *testing.T, rawURL string, opts dbcopy.Options) {
 	t.Helper()
 	f := sourceFixture(t)
-	if _, err := migrate(testCtx(t), openTarget(t, rawURL, opts), f.src, opts, 0); err != nil {
+	if _, err := migrate(testCtx(t), openTarget(t, rawURL, opts), f.src, 0); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 }

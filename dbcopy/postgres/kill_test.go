@@ -51,7 +51,7 @@ func TestHelperChildLoad(t *testing.T) {
 		}
 	}
 	opts := dbcopy.Options{Jobs: job.Jobs, Loader: job.Loader}
-	_, err := migrate(context.Background(), openTarget(t, job.URL, opts), job.Source, opts, time.Minute)
+	_, err := migrate(context.Background(), openTarget(t, job.URL, opts), job.Source, time.Minute)
 	t.Fatalf("the child was meant to be killed before it finished, but Load returned %v", err)
 }
 
@@ -66,7 +66,7 @@ func loadUntil(t *testing.T, target, until string) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	if err := tg.loadUntil(ctx, f.src, dbcopy.Options{}, until); err != nil {
+	if err := tg.loadUntil(ctx, f.src, until); err != nil {
 		t.Fatalf("load until %s: %v", until, err)
 	}
 	if phase, _ := stateOf(t, target); phase != until {
@@ -132,7 +132,7 @@ func testKillDuringDataThenResume(t *testing.T, loader string) {
 	resumed := make(chan error, 1)
 	go func() {
 		opts := dbcopy.Options{Jobs: 2, Loader: loader}
-		_, err := migrate(testCtx(t), openTarget(t, target, opts), f.src, opts, time.Minute)
+		_, err := migrate(testCtx(t), openTarget(t, target, opts), f.src, time.Minute)
 		resumed <- err
 	}()
 	// Only once the orphan is gone does the table lock go: had the orphan

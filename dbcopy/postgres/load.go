@@ -38,32 +38,21 @@ type loader struct {
 // Load restores src into the target, continuing an interrupted load of the
 // same backup. It runs Preflight again first, because a refusal must stop
 // the writer whoever calls it, and it requires the lock.
-func (t *Target) Load(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options) error {
-	return t.loadUntil(ctx, src, opts, phaseDone)
+func (t *Target) Load(ctx context.Context, src *dbcopy.Source) error {
+	return t.loadUntil(ctx, src, phaseDone)
 }
 
 // loadUntil is Load stopping before phase until, so that tests can leave a
 // target exactly where a run in that phase would be.
-func (t *Target) loadUntil(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options, until string) error {
+func (t *Target) loadUntil(ctx context.Context, src *dbcopy.Source, until string) error {
 	if err := t.checkLock(ctx); err != nil {
 		return err
 	}
 	if src.DumpPath == "" {
 		return exitcode.With(exitcode.BadInput, errors.New("no dump file to restore from"))
 	}
-	if opts.Jobs <= 0 {
-		opts.Jobs = t.opts.Jobs
-	}
-	if opts.Loader == "" {
-		opts.Loader = t.opts.Loader
-	}
-	if opts.Log != nil {
-		t.log = opts.Log
-	}
-	if opts.Progress == nil {
-		opts.Progress = t.opts.Progress
-	}
-	res, err := t.Preflight(ctx, src, opts)
+	opts := t.opts
+	res, err := t.Preflight(ctx, src)
 	if err != nil {
 		return err
 	}
@@ -157,7 +146,7 @@ func (l *loader) startingPhase(ctx context.Context) (string, error) {
 	}
 	if st != nil && st.Fingerprint == l.src.Fingerprint {
 		if _, known := nextPhase[st.Phase]; !known && st.Phase != phaseDone {
-			return "", exitcode.With(exitcode.PreflightRefused, fmt.Errorf("mxmigrate.migration records an unknown phase %q: use --if-exists drop to start over", st.Phase))
+			return "", dbcopy.PreflightRefused(fmt.Errorf("mxmigrate.migration records an unknown phase %q: use --if-exists drop to start over", st.Phase))
 		}
 		l.t.log.Info("resuming an interrupted load", "phase", st.Phase)
 		return st.Phase, nil

@@ -55,7 +55,7 @@ func TestCleanLoadCopiesEveryValue(t *testing.T) {
 			opts := dbcopy.Options{Jobs: jobs, Loader: loader, Log: newLogger(logs), Progress: progress}
 			tg := openTarget(t, u.String(), opts)
 
-			res, err := migrate(ctx, tg, f.src, opts, 0)
+			res, err := migrate(ctx, tg, f.src, 0)
 			if err != nil {
 				t.Fatalf("migrate: %v", err)
 			}
@@ -105,12 +105,12 @@ func TestRerunOfALoadedBackupDoesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	res, err := tg.Preflight(ctx, f.src, opts)
+	res, err := tg.Preflight(ctx, f.src)
 	if err != nil || !res.AlreadyDone {
 		t.Fatalf("Preflight = %+v, %v; want AlreadyDone", res, err)
 	}
 	// Load is idempotent too, for callers that do not look at AlreadyDone.
-	if err := tg.Load(ctx, f.src, opts); err != nil {
+	if err := tg.Load(ctx, f.src); err != nil {
 		t.Fatalf("Load after done: %v", err)
 	}
 	if err := conn.QueryRow(ctx, xmin).Scan(&after); err != nil {
@@ -125,7 +125,7 @@ func TestRerunOfALoadedBackupDoesNothing(t *testing.T) {
 func TestLoadRequiresTheLock(t *testing.T) {
 	f := sourceFixture(t)
 	tg := openTarget(t, newDatabase(t), dbcopy.Options{})
-	err := tg.Load(testCtx(t), f.src, dbcopy.Options{})
+	err := tg.Load(testCtx(t), f.src)
 	if err == nil || !strings.Contains(err.Error(), "without the migration lock") {
 		t.Fatalf("Load without Lock = %v, want a refusal", err)
 	}
@@ -146,11 +146,11 @@ func TestRestoreTooOldIsBadInput(t *testing.T) {
 	tg := openTarget(t, target, opts)
 
 	// The native loader needs no pg_restore at all.
-	if res, err := tg.Preflight(ctx, src, dbcopy.Options{Loader: LoaderNative}); err != nil || findCheck(res, checkRestoreTool) != nil {
+	if res, err := openTarget(t, target, dbcopy.Options{Loader: LoaderNative}).Preflight(ctx, src); err != nil || findCheck(res, checkRestoreTool) != nil {
 		t.Fatalf("native Preflight = %+v, %v; want no pg_restore check", res, err)
 	}
 
-	res, err := tg.Preflight(ctx, src, opts)
+	res, err := tg.Preflight(ctx, src)
 	if exitcode.Of(err) != exitcode.BadInput {
 		t.Fatalf("Preflight = %v (code %d), want bad input", err, exitcode.Of(err))
 	}
@@ -167,7 +167,7 @@ func TestRestoreTooOldIsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	if err := tg.Load(ctx, src, opts); exitcode.Of(err) != exitcode.BadInput {
+	if err := tg.Load(ctx, src); exitcode.Of(err) != exitcode.BadInput {
 		t.Fatalf("Load = %v, want bad input", err)
 	}
 	if phase, _ := stateOf(t, target); phase != "" {
@@ -200,7 +200,7 @@ func testCancelStopsTheLoad(t *testing.T, loader string) {
 	}
 	defer unlock()
 	done := make(chan error, 1)
-	go func() { done <- tg.Load(ctx, f.src, opts) }()
+	go func() { done <- tg.Load(ctx, f.src) }()
 
 	waitForBlockedRestore(t, target)
 	procs := restoreProcesses(t, target)
@@ -277,7 +277,7 @@ func testLoadErrorsAreQuoted(t *testing.T, loader string, want []string) {
 	})
 	withPassword := strings.Replace(target, "mxmigrate@", "mxmigrate:s3cret-err@", 1)
 	opts := dbcopy.Options{Loader: loader}
-	_, err := migrate(testCtx(t), openTarget(t, withPassword, opts), f.src, opts, 0)
+	_, err := migrate(testCtx(t), openTarget(t, withPassword, opts), f.src, 0)
 	if err == nil {
 		t.Fatal("the load succeeded despite the conflict")
 	}

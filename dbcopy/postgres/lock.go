@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/dbcopy"
 )
 
 // lockNamespace keeps our advisory lock key apart from any the app uses.
@@ -86,7 +86,7 @@ WHERE current_setting('server_version_num')::int >= 140000`); err != nil {
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return exitcode.With(exitcode.LockHeld, fmt.Errorf("another migration holds the lock on %s%s", t, lockHolder(ctx, conn, key)))
+			return dbcopy.LockHeld(fmt.Errorf("another migration holds the lock on %s%s", t, lockHolder(ctx, conn, key)))
 		}
 		select {
 		case <-ctx.Done():

@@ -53,27 +53,6 @@ func TestSecondLockIsRefusedThenWaits(t *testing.T) {
 	unlock() // a second unlock is harmless
 }
 
-func TestLockIsFreedWhenTheHolderDies(t *testing.T) {
-	ctx := testCtx(t)
-	target := newDatabase(t)
-	holder := openTarget(t, target, dbcopy.Options{})
-	if _, err := holder.Lock(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := openTarget(t, target, dbcopy.Options{}).Lock(ctx, 0); exitcode.Of(err) != exitcode.LockHeld {
-		t.Fatalf("Lock while held = %v, want LockHeld", err)
-	}
-	// What a SIGKILL does to the holder, seen from the server: its
-	// connection goes away.
-	pid := holder.lockConn.PgConn().PID()
-	execSQL(t, target, fmt.Sprintf("SELECT pg_terminate_backend(%d)", pid))
-	unlock, err := openTarget(t, target, dbcopy.Options{}).Lock(ctx, time.Minute)
-	if err != nil {
-		t.Fatalf("Lock after the holder died: %v", err)
-	}
-	unlock()
-}
-
 func TestLockHonoursCancel(t *testing.T) {
 	target := newDatabase(t)
 	if _, err := openTarget(t, target, dbcopy.Options{}).Lock(testCtx(t), 0); err != nil {
@@ -110,7 +89,7 @@ func TestConcurrentRunsLoadOnce(t *testing.T) {
 			for i := range runs {
 				tg := openTarget(t, target, dbcopy.Options{Jobs: 2})
 				wg.Go(func() {
-					res, err := migrate(ctx, tg, f.src, dbcopy.Options{Jobs: 2}, tc.wait)
+					res, err := migrate(ctx, tg, f.src, tc.wait)
 					outcomes[i] = outcome{res, err}
 				})
 			}
@@ -163,7 +142,7 @@ func TestLoadStopsWhenTheLockIsLost(t *testing.T) {
 	pid := tg.lockConn.PgConn().PID()
 	execSQL(t, target, fmt.Sprintf("SELECT pg_terminate_backend(%d)", pid))
 	waitUntil(t, "the lock's session to end", func() bool { return !sessionAlive(t, target, pid) })
-	err := tg.Load(ctx, f.src, dbcopy.Options{})
+	err := tg.Load(ctx, f.src)
 	if err == nil || !strings.Contains(err.Error(), "lost the migration lock") {
 		t.Fatalf("Load without a live lock = %v, want a refusal", err)
 	}

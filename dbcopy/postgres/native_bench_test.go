@@ -34,7 +34,7 @@ func TestNativeAgainstPgRestoreTiming(t *testing.T) {
 		if loader == LoaderNative {
 			logs := &logBuffer{}
 			opts := dbcopy.Options{Jobs: 2, Loader: LoaderNative, Log: newLogger(logs)}
-			if _, err := migrate(testCtx(t), openTarget(t, target, opts), src, opts, 0); err != nil {
+			if _, err := migrate(testCtx(t), openTarget(t, target, opts), src, 0); err != nil {
 				t.Fatal(err)
 			}
 			os.WriteFile(filepath.Join(os.TempDir(), "native-timing.log"), []byte(logs.String()), 0o644)

@@ -140,7 +140,7 @@ func TestNativeLoadIsIdenticalToPgRestore(t *testing.T) {
 			native := newDatabase(t)
 			src := sourceOf(t, tc.archive)
 			opts := dbcopy.Options{Jobs: 3, Loader: LoaderNative}
-			if _, err := migrate(ctx, openTarget(t, native, opts), src, opts, 0); err != nil {
+			if _, err := migrate(ctx, openTarget(t, native, opts), src, 0); err != nil {
 				t.Fatalf("native load: %v", err)
 			}
 			if parts.Load() == 0 {
@@ -317,7 +317,7 @@ func TestUnknownEntryKindIsNamed(t *testing.T) {
 	}
 	target := newDatabase(t)
 	src := sourceOf(t, archive)
-	_, err := migrate(testCtx(t), openTarget(t, target, dbcopy.Options{}), src, dbcopy.Options{}, 0)
+	_, err := migrate(testCtx(t), openTarget(t, target, dbcopy.Options{}), src, 0)
 	want := fmt.Sprintf("TOC entry %d (GIZMO public.%s)", victim.DumpID, victim.Tag)
 	if exitcode.Of(err) != exitcode.BadInput || !containsAll(err.Error(), want, `entry kind "GIZMO"`, "--loader pg_restore") {
 		t.Fatalf("load = %v (code %d), want bad input naming %q", err, exitcode.Of(err), want)

@@ -58,7 +58,7 @@ func (c *checklist) err() error {
 		return exitcode.With(exitcode.BadInput, errors.Join(c.badInput...))
 	}
 	if len(c.refusals) > 0 {
-		return exitcode.With(exitcode.PreflightRefused, fmt.Errorf("preflight refused: %w", errors.Join(c.refusals...)))
+		return dbcopy.PreflightRefused(fmt.Errorf("preflight refused: %w", errors.Join(c.refusals...)))
 	}
 	return nil
 }
@@ -66,18 +66,18 @@ func (c *checklist) err() error {
 // Preflight checks, writing nothing, that src may be loaded into the
 // target. On a refusal it returns the result together with an error whose
 // exit code is PreflightRefused (or BadInput when the input must change).
-func (t *Target) Preflight(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options) (*dbcopy.PreflightResult, error) {
+// A server that does not answer is no refusal: its error (exit code
+// Failure) comes with the failed check.
+func (t *Target) Preflight(ctx context.Context, src *dbcopy.Source) (*dbcopy.PreflightResult, error) {
 	c := &checklist{res: &dbcopy.PreflightResult{}}
-	if err := t.preflight(ctx, c, src, opts); err != nil {
+	if err := t.preflight(ctx, c, src); err != nil {
 		return c.res, err
 	}
 	return c.res, c.err()
 }
 
-func (t *Target) preflight(ctx context.Context, c *checklist, src *dbcopy.Source, opts dbcopy.Options) error {
-	if opts.Loader == "" {
-		opts.Loader = t.opts.Loader
-	}
+func (t *Target) preflight(ctx context.Context, c *checklist, src *dbcopy.Source) error {
+	opts := t.opts
 	if opts.Loader == LoaderPgRestore {
 		if tool, err := findRestore(); err != nil {
 			c.refuse(checkRestoreTool, err)
@@ -89,7 +89,7 @@ func (t *Target) preflight(ctx context.Context, c *checklist, src *dbcopy.Source
 	} else if opts.Loader == "" || opts.Loader == LoaderNative {
 		c.ok(checkLoader, "native: the archive is restored over the connection, no PostgreSQL client tools needed")
 	}
-	if err := t.checkSource(src, opts); err != nil {
+	if err := t.checkSource(src); err != nil {
 		c.refuse(checkSource, err)
 		return nil
 	}
@@ -100,46 +100,37 @@ func (t *Target) preflight(ctx context.Context, c *checklist, src *dbcopy.Source
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		c.refuse(checkConnect, err)
-		return nil
+		c.res.Checks = append(c.res.Checks, dbcopy.Check{Name: checkConnect, Detail: err.Error()})
+		return err
 	}
 	defer closeQuietly(conn)
 	c.ok(checkConnect, t.String())
 
-	steps := []func(context.Context, *checklist, *pgx.Conn, *dbcopy.Source, dbcopy.Options) error{
+	steps := []func(context.Context, *checklist, *pgx.Conn, *dbcopy.Source) error{
 		t.checkServerVersion, t.checkState, t.checkPrivileges, t.checkEmpty, t.checkSessions,
 	}
 	for _, step := range steps {
-		if err := step(ctx, c, conn, src, opts); err != nil {
+		if err := step(ctx, c, conn, src); err != nil {
 			return interrupted(ctx, err)
 		}
 	}
 	return nil
 }
 
-// checkSource rejects a source or options a PostgreSQL target cannot honour.
-func (t *Target) checkSource(src *dbcopy.Source, opts dbcopy.Options) error {
+// checkSource rejects a source a PostgreSQL target cannot honour (Open
+// checked the options).
+func (t *Target) checkSource(src *dbcopy.Source) error {
 	// The dump file itself is only needed by Load: plan runs the preflight
 	// without extracting it.
 	if src.Fingerprint == "" {
 		return exitcode.With(exitcode.BadInput, errors.New("the source has no fingerprint"))
 	}
-	switch opts.IfExists {
-	case "", "fail", "drop":
-	default:
-		return exitcode.With(exitcode.BadInput, fmt.Errorf("--if-exists %q: expected fail or drop", opts.IfExists))
-	}
-	switch opts.Loader {
-	case "", LoaderNative, LoaderPgRestore:
-	default:
-		return exitcode.With(exitcode.BadInput, fmt.Errorf("--loader %q: expected %s or %s", opts.Loader, LoaderNative, LoaderPgRestore))
-	}
-	return t.resolveSchema(src, opts.Schema)
+	return t.resolveSchema(src)
 }
 
 // checkServerVersion warns when the target is older than the dump's source
 // server: pg_restore may then meet syntax the target does not know.
-func (t *Target) checkServerVersion(ctx context.Context, c *checklist, conn *pgx.Conn, src *dbcopy.Source, _ dbcopy.Options) error {
+func (t *Target) checkServerVersion(ctx context.Context, c *checklist, conn *pgx.Conn, src *dbcopy.Source) error {
 	var num int
 	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&num); err != nil {
 		return fmt.Errorf("read the server version: %w", err)
@@ -168,7 +159,7 @@ func leadingInt(s string) int {
 
 // checkState reads what an earlier run left: nothing, this backup complete
 // (AlreadyDone) or interrupted (Resumable), or another backup.
-func (t *Target) checkState(ctx context.Context, c *checklist, conn *pgx.Conn, src *dbcopy.Source, opts dbcopy.Options) error {
+func (t *Target) checkState(ctx context.Context, c *checklist, conn *pgx.Conn, src *dbcopy.Source) error {
 	st, err := readState(ctx, conn, t.schema)
 	if err != nil {
 		return err
@@ -182,7 +173,7 @@ func (t *Target) checkState(ctx context.Context, c *checklist, conn *pgx.Conn, s
 	case st.Fingerprint == src.Fingerprint:
 		c.res.Resumable = true
 		c.ok(checkState, fmt.Sprintf("an interrupted load of this backup (started %s) resumes at phase %s", st.StartedAt.Format("2006-01-02 15:04:05 MST"), st.Phase))
-	case opts.IfExists == "drop":
+	case t.opts.IfExists == dbcopy.IfExistsDrop:
 		c.ok(checkState, fmt.Sprintf("another backup (%s, phase %s) is in the target: --if-exists drop replaces it", short(st.Fingerprint), st.Phase))
 	default:
 		c.refuse(checkState, fmt.Errorf("another backup (%s) was loaded into schema %s (phase %s): use --if-exists drop to replace it", short(st.Fingerprint), t.schema, st.Phase))
@@ -192,7 +183,7 @@ func (t *Target) checkState(ctx context.Context, c *checklist, conn *pgx.Conn, s
 
 // checkPrivileges asks the server whether our user may create what the
 // load creates: tables in the schema (or the schema itself) and our state.
-func (t *Target) checkPrivileges(ctx context.Context, c *checklist, conn *pgx.Conn, _ *dbcopy.Source, _ dbcopy.Options) error {
+func (t *Target) checkPrivileges(ctx context.Context, c *checklist, conn *pgx.Conn, _ *dbcopy.Source) error {
 	if c.res.AlreadyDone {
 		c.ok(checkPrivileges, "not needed: nothing to write")
 		return nil
@@ -230,7 +221,7 @@ SELECT current_user::text,
 
 // checkEmpty refuses a schema that holds objects we did not put there,
 // unless --if-exists drop, in which case it lists them in ToDrop.
-func (t *Target) checkEmpty(ctx context.Context, c *checklist, conn *pgx.Conn, _ *dbcopy.Source, opts dbcopy.Options) error {
+func (t *Target) checkEmpty(ctx context.Context, c *checklist, conn *pgx.Conn, _ *dbcopy.Source) error {
 	if c.res.AlreadyDone || c.res.Resumable {
 		c.ok(checkEmpty, "skipped: the objects there are this backup's")
 		return nil
@@ -247,7 +238,7 @@ func (t *Target) checkEmpty(ctx context.Context, c *checklist, conn *pgx.Conn, _
 	for i, o := range objs {
 		names[i] = o.String()
 	}
-	if opts.IfExists == "drop" {
+	if t.opts.IfExists == dbcopy.IfExistsDrop {
 		c.res.ToDrop = names
 		c.ok(checkEmpty, fmt.Sprintf("%d objects in schema %s will be dropped (--if-exists drop)", len(objs), t.schema))
 		return nil
@@ -259,7 +250,12 @@ func (t *Target) checkEmpty(ctx context.Context, c *checklist, conn *pgx.Conn, _
 
 // checkSessions refuses while other sessions (the app, most likely) are
 // connected to the database, unless --allow-connected.
-func (t *Target) checkSessions(ctx context.Context, c *checklist, conn *pgx.Conn, _ *dbcopy.Source, opts dbcopy.Options) error {
+func (t *Target) checkSessions(ctx context.Context, c *checklist, conn *pgx.Conn, _ *dbcopy.Source) error {
+	return t.checkSessionsAllowing(ctx, c, conn, t.opts.AllowConnected)
+}
+
+// checkSessionsAllowing is checkSessions with --allow-connected given.
+func (t *Target) checkSessionsAllowing(ctx context.Context, c *checklist, conn *pgx.Conn, allowConnected bool) error {
 	rows, err := conn.Query(ctx, `
 SELECT format('pid %s (user %s, application %L, from %s)', pid, coalesce(usename::text, '?'),
 	coalesce(application_name, ''), coalesce(host(client_addr), 'local socket'))
@@ -282,7 +278,7 @@ ORDER BY pid`, appName+"%")
 	switch {
 	case c.res.AlreadyDone:
 		c.warn(checkSessions, detail+" (nothing will be written)")
-	case opts.AllowConnected:
+	case allowConnected:
 		c.warn(checkSessions, detail+" (--allow-connected)")
 	default:
 		c.refuse(checkSessions, fmt.Errorf("%s: stop the app first, or pass --allow-connected", detail))

@@ -189,7 +189,7 @@ func TestResumeFromEveryPhase(t *testing.T) {
 			}
 			tg := openTarget(t, target, dbcopy.Options{})
 			ctx := testCtx(t)
-			res, err := migrate(ctx, tg, f.src, dbcopy.Options{}, 0)
+			res, err := migrate(ctx, tg, f.src, 0)
 			if err != nil {
 				t.Fatalf("resume: %v", err)
 			}

@@ -47,9 +47,20 @@ type Target struct {
 
 var _ dbcopy.Target = (*Target)(nil)
 
-// Open parses the URL and prepares connections; it connects to nothing, so
-// that Preflight can report an unreachable server as a check.
+// Open parses the URL, checks opts and prepares connections; it connects
+// to nothing (Lock and Preflight meet an unreachable server).
 func Open(_ context.Context, u *url.URL, opts dbcopy.Options) (dbcopy.Target, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	if err := dbcopy.Unused("PostgreSQL", opts.TypeMapFile != "", cliflag.TypeMap); err != nil {
+		return nil, err
+	}
+	switch opts.Loader {
+	case "", LoaderNative, LoaderPgRestore:
+	default:
+		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--%s %q: expected %s or %s", cliflag.Loader, opts.Loader, LoaderNative, LoaderPgRestore))
+	}
 	if u.Path == "" || u.Path == "/" {
 		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--db %s: name the database (postgres://user@host:5432/DB)", dbcopy.Redact(u)))
 	}
@@ -107,14 +118,12 @@ func (t *Target) connect(ctx context.Context) (*pgx.Conn, error) {
 
 // resolveSchema decides the target schema for src. pg_restore puts objects
 // where the dump says, so another target schema cannot be honoured.
-func (t *Target) resolveSchema(src *dbcopy.Source, asked string) error {
+func (t *Target) resolveSchema(src *dbcopy.Source) error {
 	want := src.Schema
 	if want == "" {
 		want = "public"
 	}
-	if asked == "" {
-		asked = t.opts.Schema
-	}
+	asked := t.opts.Schema
 	if asked != "" && asked != want {
 		return exitcode.With(exitcode.BadInput, fmt.Errorf("schema %q: a PostgreSQL target restores into the dump's own schema %q", asked, want))
 	}

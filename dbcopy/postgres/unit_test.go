@@ -328,3 +328,21 @@ func fnvKey(s string) uint64 {
 	}
 	return h
 }
+
+func TestOpenRefusesOptionsItDoesNotUse(t *testing.T) {
+	u, _ := url.Parse("postgres://app:hunter22@127.0.0.1:1/db")
+	cases := []struct {
+		name string
+		opts dbcopy.Options
+		flag string
+	}{
+		{"type map", dbcopy.Options{TypeMapFile: "types.json"}, "--type-map"},
+		{"unknown loader", dbcopy.Options{Loader: "bcp"}, "--loader"},
+	}
+	for _, tc := range cases {
+		_, err := Open(context.Background(), u, tc.opts)
+		if exitcode.Of(err) != exitcode.BadInput || !strings.Contains(err.Error(), tc.flag) || strings.Contains(err.Error(), "hunter22") {
+			t.Errorf("%s: Open = %v, want bad input naming %s", tc.name, err, tc.flag)
+		}
+	}
+}

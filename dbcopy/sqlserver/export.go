@@ -37,7 +37,7 @@ func (t *target) BeginExport(ctx context.Context, opts dbcopy.ExportOptions) (db
 		return nil, fmt.Errorf("%s: %w", t, err)
 	}
 	if !check.OK {
-		return nil, exitcode.With(exitcode.PreflightRefused, fmt.Errorf("%s: %s", t, check.Detail))
+		return nil, dbcopy.PreflightRefused(fmt.Errorf("%s: %s", t, check.Detail))
 	}
 	if check.Warn {
 		t.log.Warn("exporting", "check", check.Name, "detail", check.Detail)

@@ -99,7 +99,7 @@ func TestLoadIntoSQLServer(t *testing.T) {
 		t.Errorf("second lock: %v", err)
 	}
 
-	res, err := tg.Preflight(ctx, src, opts)
+	res, err := tg.Preflight(ctx, src)
 	if err != nil {
 		t.Fatalf("preflight: %v (%+v)", err, res)
 	}
@@ -116,7 +116,7 @@ func TestLoadIntoSQLServer(t *testing.T) {
 	if !changed {
 		t.Errorf("preflight does not list the changed foreign key actions: %+v", res.Checks)
 	}
-	if err := tg.Load(ctx, src, opts); err != nil {
+	if err := tg.Load(ctx, src); err != nil {
 		t.Fatalf("load: %v", err)
 	}
 	compareWithSource(t, ctx, tg, sourceURL)
@@ -126,11 +126,11 @@ func TestLoadIntoSQLServer(t *testing.T) {
 
 	// Idempotent: a second run has nothing to do.
 	again := open(t, ctx, serverURL, opts)
-	res, err = again.Preflight(ctx, src, opts)
+	res, err = again.Preflight(ctx, src)
 	if err != nil || !res.AlreadyDone {
 		t.Errorf("second preflight: %+v, %v", res, err)
 	}
-	if err := again.Load(ctx, src, opts); err != nil {
+	if err := again.Load(ctx, src); err != nil {
 		t.Errorf("second load: %v", err)
 	}
 
@@ -145,11 +145,11 @@ INSERT INTO %s VALUES (10, 99);`,
 		t.Fatal(err)
 	}
 	resumed := open(t, ctx, serverURL, opts)
-	res, err = resumed.Preflight(ctx, src, opts)
+	res, err = resumed.Preflight(ctx, src)
 	if err != nil || !res.Resumable {
 		t.Fatalf("preflight after a kill: %+v, %v", res, err)
 	}
-	if err := resumed.Load(ctx, src, opts); err != nil {
+	if err := resumed.Load(ctx, src); err != nil {
 		t.Fatalf("resumed load: %v", err)
 	}
 	compareWithSource(t, ctx, resumed, sourceURL)
@@ -159,17 +159,18 @@ INSERT INTO %s VALUES (10, 99);`,
 	src2 := *src
 	src2.Fingerprint = "integration-2"
 	fresh := open(t, ctx, serverURL, opts)
-	res, err = fresh.Preflight(ctx, &src2, opts)
+	res, err = fresh.Preflight(ctx, &src2)
 	if exitcode.Of(err) != exitcode.PreflightRefused || len(res.ToDrop) != 0 {
 		t.Errorf("non-empty target: %v %+v", err, res)
 	}
 	dropOpts := opts
-	dropOpts.IfExists = "drop"
-	res, err = fresh.Preflight(ctx, &src2, dropOpts)
+	dropOpts.IfExists = dbcopy.IfExistsDrop
+	fresh = open(t, ctx, serverURL, dropOpts)
+	res, err = fresh.Preflight(ctx, &src2)
 	if err != nil || len(res.ToDrop) == 0 {
 		t.Fatalf("preflight with drop: %+v %v", res, err)
 	}
-	if err := fresh.Load(ctx, &src2, dropOpts); err != nil {
+	if err := fresh.Load(ctx, &src2); err != nil {
 		t.Fatalf("load with drop: %v", err)
 	}
 	compareWithSource(t, ctx, fresh, sourceURL)
@@ -196,7 +197,7 @@ INSERT INTO "system$user" VALUES (1, 'Bob'), (2, 'bob'), (3, 'carol');`)
 	t.Cleanup(func() { dropTestSchema(t, db, schema) })
 	opts := dbcopy.Options{Schema: schema, WorkDir: t.TempDir(), AllowConnected: true}
 	tg := open(t, ctx, serverURL, opts)
-	res, err := tg.Preflight(ctx, sourceOf(t, ctx, sourceURL, dump, "collide"), opts)
+	res, err := tg.Preflight(ctx, sourceOf(t, ctx, sourceURL, dump, "collide"))
 	if exitcode.Of(err) != exitcode.PreflightRefused {
 		t.Fatalf("got %v, want a refusal", err)
 	}
@@ -598,10 +599,10 @@ func TestArchiveFormatsLoadTheSame(t *testing.T) {
 			}
 			defer unlock()
 			src := sourceOf(t, ctx, sourceURL, dump, "format-"+v.name)
-			if _, err := tg.Preflight(ctx, src, opts); err != nil {
+			if _, err := tg.Preflight(ctx, src); err != nil {
 				t.Fatalf("preflight: %v", err)
 			}
-			if err := tg.Load(ctx, src, opts); err != nil {
+			if err := tg.Load(ctx, src); err != nil {
 				t.Fatalf("load: %v", err)
 			}
 			compareWithSource(t, ctx, tg, sourceURL)

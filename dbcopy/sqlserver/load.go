@@ -8,16 +8,13 @@ import (
 	"strings"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
-	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 )
 
 // Load creates the tables, copies the data, then creates keys, indexes
 // and sequences, each step skipped when an interrupted run of the same
 // backup already did it.
-func (t *target) Load(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options) error {
-	if err := checkIfExists(opts); err != nil {
-		return err
-	}
+func (t *target) Load(ctx context.Context, src *dbcopy.Source) error {
+	opts := t.opts
 	progress := opts.Progress
 	if progress == nil {
 		progress = noProgress{}
@@ -35,10 +32,10 @@ func (t *target) Load(ctx context.Context, src *dbcopy.Source, opts dbcopy.Optio
 		return err
 	}
 	if len(p.plan.Problems) > 0 {
-		return exitcode.With(exitcode.PreflightRefused, errors.New("cannot load: "+strings.Join(p.plan.Problems, "; ")))
+		return dbcopy.PreflightRefused(errors.New("cannot load: " + strings.Join(p.plan.Problems, "; ")))
 	}
 	if len(p.collisions) > 0 {
-		return exitcode.With(exitcode.PreflightRefused, errors.New(describeCollisions(p.collation, p.collisions)))
+		return dbcopy.PreflightRefused(errors.New(describeCollisions(p.collation, p.collisions)))
 	}
 	if st.Fingerprint != src.Fingerprint || st.Status != statusLoading {
 		if err := t.startFresh(ctx, src, opts); err != nil {
@@ -78,8 +75,8 @@ func (t *target) startFresh(ctx context.Context, src *dbcopy.Source, opts dbcopy
 		return err
 	}
 	if len(objects) > 0 {
-		if opts.IfExists != "drop" {
-			return exitcode.With(exitcode.PreflightRefused, errors.New(emptinessCheck(t.schema, objects, false, opts.IfExists).Detail))
+		if opts.IfExists != dbcopy.IfExistsDrop {
+			return dbcopy.PreflightRefused(errors.New(emptinessCheck(t.schema, objects, false, opts.IfExists).Detail))
 		}
 		t.log.Info("dropping the objects of the target schema", "schema", t.schema, "objects", len(objects))
 		if err := dropObjects(ctx, t.db, t.schema, objects); err != nil {

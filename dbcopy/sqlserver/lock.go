@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mxmigrate/mxmigrate/internal/exitcode"
+	"github.com/mxmigrate/mxmigrate/dbcopy"
 )
 
 // lockResource names the application lock. sp_getapplock locks are per
@@ -45,7 +45,7 @@ SELECT @result`, int64(timeout)).Scan(&result)
 	case result >= 0:
 	case result == -1 || standInLockTimeout(ctx, conn, result, timeout):
 		conn.Close()
-		return nil, exitcode.With(exitcode.LockHeld, fmt.Errorf("another migration holds the lock on %s (waited %s)", t, wait))
+		return nil, dbcopy.LockHeld(fmt.Errorf("another migration holds the lock on %s (waited %s)", t, wait))
 	default:
 		conn.Close()
 		return nil, fmt.Errorf("lock %s: sp_getapplock returned %d", t, result)

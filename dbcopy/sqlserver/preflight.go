@@ -7,25 +7,13 @@ import (
 	"strings"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
-	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 )
-
-// checkIfExists validates opts.IfExists.
-func checkIfExists(opts dbcopy.Options) error {
-	switch opts.IfExists {
-	case "", "fail", "drop":
-		return nil
-	}
-	return exitcode.With(exitcode.BadInput, fmt.Errorf(`--if-exists %q: use "fail" or "drop"`, opts.IfExists))
-}
 
 // Preflight runs the cheap checks on the target first and, only when they
 // pass, reads the dump to check the types and unique keys against the
 // target's collation. It writes nothing and starts nothing.
-func (t *target) Preflight(ctx context.Context, src *dbcopy.Source, opts dbcopy.Options) (*dbcopy.PreflightResult, error) {
-	if err := checkIfExists(opts); err != nil {
-		return nil, err
-	}
+func (t *target) Preflight(ctx context.Context, src *dbcopy.Source) (*dbcopy.PreflightResult, error) {
+	opts := t.opts
 	res := &dbcopy.PreflightResult{}
 	var refusals []string
 	add := func(c dbcopy.Check) {
@@ -51,7 +39,7 @@ func (t *target) Preflight(ctx context.Context, src *dbcopy.Source, opts dbcopy.
 		return nil, err
 	}
 	add(emptinessCheck(t.schema, objects, res.Resumable, opts.IfExists))
-	if !res.Resumable && opts.IfExists == "drop" {
+	if !res.Resumable && opts.IfExists == dbcopy.IfExistsDrop {
 		for _, o := range objects {
 			res.ToDrop = append(res.ToDrop, o.Kind+" "+qualified(t.schema, o.Name))
 		}
@@ -73,19 +61,19 @@ func (t *target) Preflight(ctx context.Context, src *dbcopy.Source, opts dbcopy.
 		}
 	}
 	if len(refusals) > 0 {
-		return res, exitcode.With(exitcode.PreflightRefused, errors.New("preflight refused: "+strings.Join(refusals, "; ")))
+		return res, dbcopy.PreflightRefused(errors.New("preflight refused: " + strings.Join(refusals, "; ")))
 	}
 	return res, nil
 }
 
-func emptinessCheck(schema string, objects []dbObject, resumable bool, ifExists string) dbcopy.Check {
+func emptinessCheck(schema string, objects []dbObject, resumable bool, ifExists dbcopy.IfExists) dbcopy.Check {
 	c := dbcopy.Check{Name: "target schema", OK: true}
 	switch {
 	case resumable:
 		c.Detail = fmt.Sprintf("resuming an interrupted load of this backup into %s", quoteIdent(schema))
 	case len(objects) == 0:
 		c.Detail = fmt.Sprintf("%s is empty", quoteIdent(schema))
-	case ifExists == "drop":
+	case ifExists == dbcopy.IfExistsDrop:
 		c.Warn = true
 		c.Detail = fmt.Sprintf("%s holds %d objects that --if-exists drop will remove", quoteIdent(schema), len(objects))
 	default:

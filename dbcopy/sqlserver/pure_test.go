@@ -1,12 +1,14 @@
 package sqlserver
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 	"github.com/mxmigrate/mxmigrate/typemap"
 )
 
@@ -31,14 +33,14 @@ func TestEmptinessCheck(t *testing.T) {
 		name      string
 		objects   []dbObject
 		resumable bool
-		ifExists  string
+		ifExists  dbcopy.IfExists
 		ok, warn  bool
 		detail    string
 	}{
-		{"empty", nil, false, "", true, false, "[dbo] is empty"},
-		{"resume", objects, true, "", true, false, "resuming"},
-		{"drop", objects, false, "drop", true, true, "6 objects that --if-exists drop will remove"},
-		{"refuse", objects, false, "fail", false, false, "holds 6 objects (table a, table b, table c, view d, sequence e, ...): use --if-exists drop"},
+		{"empty", nil, false, dbcopy.IfExistsFail, true, false, "[dbo] is empty"},
+		{"resume", objects, true, dbcopy.IfExistsFail, true, false, "resuming"},
+		{"drop", objects, false, dbcopy.IfExistsDrop, true, true, "6 objects that --if-exists drop will remove"},
+		{"refuse", objects, false, dbcopy.IfExistsFail, false, false, "holds 6 objects (table a, table b, table c, view d, sequence e, ...): use --if-exists drop"},
 	}
 	for _, tc := range tests {
 		c := emptinessCheck("dbo", tc.objects, tc.resumable, tc.ifExists)
@@ -48,14 +50,11 @@ func TestEmptinessCheck(t *testing.T) {
 	}
 }
 
-func TestCheckIfExists(t *testing.T) {
-	for _, v := range []string{"", "fail", "drop"} {
-		if err := checkIfExists(dbcopy.Options{IfExists: v}); err != nil {
-			t.Errorf("%q: %v", v, err)
-		}
-	}
-	if err := checkIfExists(dbcopy.Options{IfExists: "truncate"}); err == nil {
-		t.Error("truncate accepted")
+func TestOpenRefusesTheLoaderFlag(t *testing.T) {
+	// Refused before connecting: nothing listens on this URL.
+	_, err := dbcopy.Open(context.Background(), "sqlserver://sa:hunter22@127.0.0.1:1?database=x", dbcopy.Options{Loader: "pg_restore"})
+	if exitcode.Of(err) != exitcode.BadInput || !strings.Contains(err.Error(), "--loader") || strings.Contains(err.Error(), "hunter22") {
+		t.Fatalf("Open with --loader = %v (exit %d), want bad input naming --loader", err, exitcode.Of(err))
 	}
 }
 

@@ -18,7 +18,7 @@
 // SQL Server refuses (multiple cascade paths, cycles) become NO ACTION,
 // each change listed in the plan, the log and the preflight's checks.
 //
-// Rails: the target schema must be empty unless IfExists is "drop"; other
+// Rails: the target schema must be empty unless IfExists is IfExistsDrop; other
 // sessions on the database refuse the load unless AllowConnected; an
 // exclusive session-owned sp_getapplock serialises runs; unique keys that
 // the database's collation would merge (case, accents, trailing spaces)
@@ -42,6 +42,7 @@ import (
 	"sync"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
+	"github.com/mxmigrate/mxmigrate/internal/cliflag"
 	"github.com/mxmigrate/mxmigrate/internal/exitcode"
 )
 
@@ -70,8 +71,16 @@ type target struct {
 	closed   bool
 }
 
-// Open connects to the SQL Server database u names. It writes nothing.
+// Open checks opts and connects to the SQL Server database u names. It
+// writes nothing.
 func Open(ctx context.Context, u *url.URL, opts dbcopy.Options) (dbcopy.Target, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	// Only PostgreSQL targets choose a loader.
+	if err := dbcopy.Unused("SQL Server", opts.Loader != "", cliflag.Loader); err != nil {
+		return nil, err
+	}
 	info, err := parseURL(u)
 	if err != nil {
 		return nil, err

@@ -59,7 +59,6 @@ const (
 	DefaultJobs         = 2
 	DefaultTransfers    = 16
 	DefaultMemoryBudget = 64 << 20 // bytes of blobs held in memory at once
-	DefaultIfExists     = "fail"
 	DefaultLoader       = "native"
 )
 

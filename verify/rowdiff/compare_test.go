@@ -850,10 +850,10 @@ func (f *fakeTarget) String() string { return "fake target" }
 func (f *fakeTarget) Lock(context.Context, time.Duration) (func(), error) {
 	return nil, errors.New("not implemented")
 }
-func (f *fakeTarget) Preflight(context.Context, *dbcopy.Source, dbcopy.Options) (*dbcopy.PreflightResult, error) {
+func (f *fakeTarget) Preflight(context.Context, *dbcopy.Source) (*dbcopy.PreflightResult, error) {
 	return nil, errors.New("not implemented")
 }
-func (f *fakeTarget) Load(context.Context, *dbcopy.Source, dbcopy.Options) error {
+func (f *fakeTarget) Load(context.Context, *dbcopy.Source) error {
 	return errors.New("not implemented")
 }
 func (f *fakeTarget) Inventory(context.Context) (*dbcopy.Inventory, error) {
