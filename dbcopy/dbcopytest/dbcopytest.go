@@ -45,6 +45,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
 	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 	"github.com/mxmigrate/mxmigrate/verify"
+	"github.com/mxmigrate/mxmigrate/verify/rowdiff"
 )
 
 // Factory is what a target gives the suite.
@@ -536,7 +537,7 @@ func (s *suite) agreesWithDump(t *testing.T, tg dbcopy.Target) *dbcopy.Inventory
 		t.Fatal(err)
 	}
 	defer archive.Close()
-	if err := verify.CompareContents(ctx, archive, tg, rep, 2); err != nil {
+	if err := rowdiff.Compare(ctx, archive, tg, rep, 2); err != nil {
 		t.Fatalf("compare the contents: %v", err)
 	}
 	if !rep.OK() {
