@@ -177,6 +177,6 @@ func createSequenceSQL(schema string, seq *pgcatalog.Sequence, start int64) stri
 // uniqueNullsEqual and indexNullsEqual report a key declared NULLS NOT
 // DISTINCT (PostgreSQL 15): NULLs in it are equal, as in SQL Server's
 // plain unique constraint and index, so it stays unfiltered.
-func uniqueNullsEqual(u pgcatalog.Constraint) bool { return false }
+func uniqueNullsEqual(u pgcatalog.Constraint) bool { return u.NullsNotDistinct }
 
-func indexNullsEqual(idx pgcatalog.Index) bool { return false }
+func indexNullsEqual(idx pgcatalog.Index) bool { return idx.NullsNotDistinct }
