@@ -46,6 +46,9 @@ func (t *target) Load(ctx context.Context, src *dbcopy.Source, opts dbcopy.Optio
 		}
 	} else {
 		t.log.Info("resuming an interrupted load", "target", t.String())
+		if err := createStateTables(ctx, t.db); err != nil {
+			return err
+		}
 	}
 
 	progress.Phase("schema", int64(len(p.plan.Tables)))
@@ -122,8 +125,15 @@ func (t *target) runSteps(ctx context.Context, steps []step, progress dbcopy.Pro
 				return fmt.Errorf("create %s %s: %w", s.Kind, quoteIdent(s.Name), err)
 			}
 		}
-		if s.Kind == "unique index" {
-			if err := recordUniqueKey(ctx, t.db, t.schema, s.Table, s.Name); err != nil {
+		var list string
+		switch {
+		case s.Kind == "unique index":
+			list = uniqueKeyList
+		case s.NullsNotDistinct && s.Kind == "index":
+			list = nullsNotDistinctList
+		}
+		if list != "" {
+			if err := recordIndex(ctx, t.db, list, t.schema, s.Table, s.Name); err != nil {
 				return err
 			}
 		}

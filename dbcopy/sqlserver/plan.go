@@ -44,6 +44,8 @@ type step struct {
 	// unique index, "" for none. Verification checks them.
 	Unique bool
 	Filter string
+	// NullsNotDistinct marks an index made for a NULLS NOT DISTINCT one.
+	NullsNotDistinct bool
 }
 
 // SQL Server's limits on the size of an index key.
@@ -112,7 +114,7 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan 
 			if p.checkKey(t.Name, kind, idx.Name, cols, targets, maxNonclusteredKeyBytes) {
 				continue
 			}
-			indexes = append(indexes, step{Kind: "index", Table: t.Name, Name: idx.Name, Unique: idx.Unique, Filter: indexFilter(idx, nullable), SQL: createIndexSQL(schema, t.Name, idx, nullable)})
+			indexes = append(indexes, step{Kind: "index", Table: t.Name, Name: idx.Name, Unique: idx.Unique, Filter: indexFilter(idx, nullable), NullsNotDistinct: idx.Unique && idx.NullsNotDistinct, SQL: createIndexSQL(schema, t.Name, idx, nullable)})
 		}
 		for _, fk := range t.ForeignKeys {
 			if fk.RefSchema != src.Name {
