@@ -136,7 +136,10 @@ func (m *mssqlBench) trial(ctx context.Context, bin, name string) (*trial, error
 		}
 		admin.Close()
 	}
-	work, err := m.b.scratch("mx-mssql")
+	// A short folder outside the scratch area: the staging version puts
+	// its PostgreSQL's Unix socket under --work-dir, and a socket path may
+	// not be longer than 107 bytes.
+	work, err := os.MkdirTemp("", "mxb-")
 	if err != nil {
 		drop(ctx)
 		return nil, err
