@@ -32,10 +32,11 @@ import (
 // BENCH_STAGING_COMMIT picks another.
 const stagingCommit = "cf5d6fc"
 
-const (
-	directName  = "mxmigrate db --jobs 2 (direct from the dump)"
-	stagingName = "mxmigrate db --jobs 2 at " + stagingCommit + " (staging PostgreSQL)"
-)
+const directName = "mxmigrate db --jobs 2 (direct from the dump)"
+
+func stagingName(commit string) string {
+	return "mxmigrate db --jobs 2 at " + commit + " (staging PostgreSQL)"
+}
 
 func sqlServerDSN() string {
 	if dsn := os.Getenv("BENCH_MSSQL_DSN"); dsn != "" {
@@ -59,7 +60,7 @@ func (b *bench) sqlServerGroups() []groupSpec {
 	g := groupSpec{
 		name:  "sqlserver",
 		title: "Database to SQL Server: straight from the dump against the staging PostgreSQL it replaced",
-		speed: []speedClaim{{baseline: stagingName, minSpeedup: 2,
+		speed: []speedClaim{{baseline: stagingName(commit), minSpeedup: 2,
 			text: "`mxmigrate db` into SQL Server at least 2x faster than the staging path it replaces (same server, same run)"}},
 		memory: &memoryClaim{maxMiB: 200, text: "`mxmigrate db` into SQL Server peak memory under 200 MiB"},
 	}
@@ -69,14 +70,14 @@ func (b *bench) sqlServerGroups() []groupSpec {
 		prepare: func(ctx context.Context) (*trial, error) { return ms.trial(ctx, b.mx, directName) },
 	})
 	g.contenders = append(g.contenders, contender{
-		name:    stagingName,
+		name:    stagingName(commit),
 		command: "MXMIGRATE_DB=sqlserver://…?database=EMPTY mxmigrate@" + commit + " db BACKUP --jobs " + restoreJobs + " (built from git; --staging local: its own PostgreSQL under --work-dir)",
 		prepare: func(ctx context.Context) (*trial, error) {
 			bin, err := ms.stagingBinary(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return ms.trial(ctx, bin, stagingName)
+			return ms.trial(ctx, bin, stagingName(commit))
 		},
 	})
 	return []groupSpec{g}
