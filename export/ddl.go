@@ -239,6 +239,9 @@ func (b *tocBuilder) constraint(t *pgcatalog.Table, c pgcatalog.Constraint, kind
 	for i, name := range c.Columns {
 		cols[i] = ident(name)
 	}
+	if kind == "UNIQUE" && c.NullsNotDistinct {
+		kind += " NULLS NOT DISTINCT" // PostgreSQL 15 and later
+	}
 	return b.add(pgdump.Entry{TableOID: "2606", Tag: t.Name + " " + c.Name, Desc: "CONSTRAINT", Section: pgdump.SectionPostData,
 		Defn:      fmt.Sprintf("ALTER TABLE ONLY %s\n    ADD CONSTRAINT %s %s (%s);\n", b.qualified(t.Name), ident(c.Name), kind, strings.Join(cols, ", ")),
 		DropStmt:  fmt.Sprintf("ALTER TABLE ONLY %s DROP CONSTRAINT %s;\n", b.qualified(t.Name), ident(c.Name)),
@@ -279,6 +282,9 @@ func (b *tocBuilder) createIndex(t *pgcatalog.Table, ix pgcatalog.Index) string 
 			inc[i] = ident(c)
 		}
 		sql += " INCLUDE (" + strings.Join(inc, ", ") + ")"
+	}
+	if ix.Unique && ix.NullsNotDistinct {
+		sql += " NULLS NOT DISTINCT" // PostgreSQL 15 and later
 	}
 	return sql + ";\n"
 }

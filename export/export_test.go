@@ -28,8 +28,8 @@ const sampleBackup = "../testdata/sample.tar.gz"
 
 // hostileSchema has names that must be quoted ($, reserved words, mixed
 // case, a double quote), a sequence owned by a column and used by its
-// default, a unique key, a descending index, a foreign key, and an empty
-// table.
+// default, unique keys (one NULLS NOT DISTINCT, and a unique index so), a
+// descending index, a foreign key, and an empty table.
 const hostileSchema = `
 CREATE TABLE "mendixsystem$version" (versionnumber varchar(30) NOT NULL, lastsyncdate timestamp, modelversion varchar(200));
 INSERT INTO "mendixsystem$version" VALUES ('9.24.0', '2026-11-01 10:00:00', '2.3.4.5');
@@ -45,6 +45,8 @@ CREATE TABLE "from$where" (
 );
 ALTER SEQUENCE "select$seq" OWNED BY "from$where"."table";
 ALTER TABLE "from$where" ADD CONSTRAINT "uniq$user" UNIQUE ("user");
+ALTER TABLE "from$where" ADD CONSTRAINT "uniq$user_group" UNIQUE NULLS NOT DISTINCT ("user", "order");
+CREATE UNIQUE INDEX "idx$group_nnd" ON "from$where" ("group", "order") NULLS NOT DISTINCT;
 CREATE INDEX "idx$desc" ON "from$where" ("Mixed$Case" DESC, "group" NULLS FIRST);
 CREATE TABLE "child$table" (id bigint PRIMARY KEY, parent bigint REFERENCES "from$where"("order") ON DELETE CASCADE, "quote""d" text);
 CREATE TABLE "empty$table" (id bigint PRIMARY KEY);

@@ -5,14 +5,17 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"maps"
 	"net/url"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/microsoft/go-mssqldb"
 
+	"github.com/mxmigrate/mxmigrate/dbcopy/pgcatalog"
 	_ "github.com/mxmigrate/mxmigrate/dbcopy/sqlserver"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
 	"github.com/mxmigrate/mxmigrate/pipeline"
@@ -104,6 +107,17 @@ func TestRoundTripSQLServer(t *testing.T) {
 	cluster := testenv.Postgres(t)
 	restored := testenv.NewDatabase(t, cluster)
 	testenv.PgRestore(t, cluster.BinDir(), restored, exported.dumpPath)
+	// The sample's unique keys over nullable columns (filtered indexes on
+	// SQL Server) come back ordinary, not NULLS NOT DISTINCT.
+	keys := nullsNotDistinctKeys(t, ctx, restored)
+	if len(keys) == 0 {
+		t.Errorf("no unique key came back")
+	}
+	for key, nnd := range keys {
+		if nnd {
+			t.Errorf("%s came back NULLS NOT DISTINCT", key)
+		}
+	}
 	rcfg := pipeline.Config{Backup: sampleBackup, DB: restored, WorkDir: t.TempDir(), Checksums: true, Version: "test"}
 	if rep, err := pipeline.Verify(ctx, rcfg); err != nil || !rep.OK {
 		t.Fatalf("verify --checksums of the original backup against the restored export: %v", err)
@@ -128,6 +142,11 @@ CREATE INDEX "idx$desc" ON "from$where" ("mixed$case" DESC, "group");
 INSERT INTO "from$where" SELECT i, 'user ' || i, 'x' || (i % 7), i % 3, E'tab\there\\ ' || i FROM generate_series(1, 2000) i;
 CREATE TABLE "child$table" (id bigint PRIMARY KEY, parent bigint REFERENCES "from$where"("order") ON DELETE CASCADE, "quote""d" text);
 INSERT INTO "child$table" SELECT i, i % 100 + 1, E'line\nbreak "' || i FROM generate_series(1, 300) i;
+CREATE TABLE "keys$nulls" (id bigint PRIMARY KEY, "quote""d" varchar(50), parent bigint,
+	CONSTRAINT "uniq$quoted" UNIQUE NULLS NOT DISTINCT ("quote""d"));
+CREATE UNIQUE INDEX "idx$parent_quoted" ON "keys$nulls" (parent, "quote""d") NULLS NOT DISTINCT;
+CREATE UNIQUE INDEX "idx$quoted_id" ON "keys$nulls" ("quote""d", id);
+INSERT INTO "keys$nulls" SELECT i, CASE WHEN i = 5 THEN NULL ELSE 'q"' || i END, CASE WHEN i % 2 = 0 THEN NULL ELSE i END FROM generate_series(1, 50) i;
 CREATE TABLE "types$all" (
 	id bigint PRIMARY KEY, total numeric(28,8), quantity integer, priority smallint, weight double precision, ratio real,
 	paid boolean, signature bytea, orderdate timestamp, stamp3 timestamp(3), shipped timestamptz, due date, alarm time,
@@ -176,6 +195,12 @@ func TestExportFromSQLServerHostile(t *testing.T) {
 	}
 	restored := testenv.NewDatabase(t, cluster)
 	testenv.PgRestore(t, cluster.BinDir(), restored, exported.dumpPath)
+	// NULLS NOT DISTINCT went to SQL Server and came back; the ordinary
+	// nullable keys came back ordinary.
+	want := map[string]bool{"constraint uniq$user": false, "constraint uniq$quoted": true, "index idx$parent_quoted": true, "index idx$quoted_id": false}
+	if got := nullsNotDistinctKeys(t, ctx, restored); !maps.Equal(got, want) {
+		t.Errorf("NULLS NOT DISTINCT after the round trip: %v, want %v", got, want)
+	}
 	vcfg := pipeline.Config{Backup: dump, DB: restored, WorkDir: t.TempDir(), Checksums: true, Version: "test"}
 	if rep, err := pipeline.Verify(ctx, vcfg); err != nil || !rep.OK {
 		var problems []string
@@ -184,4 +209,31 @@ func TestExportFromSQLServerHostile(t *testing.T) {
 		}
 		t.Fatalf("verify --checksums of the original dump against the restored export: %v %v", err, problems)
 	}
+}
+
+// nullsNotDistinctKeys reads which unique constraints and unique indexes
+// of the database at url are NULLS NOT DISTINCT.
+func nullsNotDistinctKeys(t *testing.T, ctx context.Context, url string) map[string]bool {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	s, err := pgcatalog.Read(ctx, conn, "public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, tb := range s.Tables {
+		for _, u := range tb.Uniques {
+			out["constraint "+u.Name] = u.NullsNotDistinct
+		}
+		for _, ix := range tb.Indexes {
+			if ix.Unique {
+				out["index "+ix.Name] = ix.NullsNotDistinct
+			}
+		}
+	}
+	return out
 }

@@ -22,6 +22,7 @@ func (b *bench) groups() []groupSpec {
 	if b.tools.rclone != "" {
 		groups = append(groups, b.filesGroup(), b.migrateGroup(), b.verifyGroup(), b.exportGroup(), b.preseedGroup())
 	}
+	groups = append(groups, b.sqlServerGroups()...)
 	return onlyGroups(groups)
 }
 

@@ -124,7 +124,8 @@ func benchmark(ctx context.Context, log *slog.Logger, root, backup string, facts
 	if err != nil {
 		return err
 	}
-	results := &Results{Started: started, Size: facts.Preset.Name, Runs: runs, Dataset: b.dataset, Groups: groups, Notes: tools.notes}
+	results := &Results{Started: started, Size: facts.Preset.Name, Runs: runs, Dataset: b.dataset, Groups: groups,
+		Notes: append(tools.notes, sqlServerNotes(groups, b.dataset)...)}
 	results.Conditions = conditions(b)
 	results.Verify = verifyThroughput(groups, b.dataset)
 	if name, why := chooseProfile(profile, groups); name != "" {

@@ -89,6 +89,9 @@ type Type struct {
 type Constraint struct {
 	Name    string
 	Columns []string // in key order
+	// NullsNotDistinct is a unique constraint declared NULLS NOT DISTINCT
+	// (PostgreSQL 15): rows whose keys differ only by NULLs collide.
+	NullsNotDistinct bool
 }
 
 // IndexColumn is one key column of an index.
@@ -107,6 +110,9 @@ type Index struct {
 	Columns []IndexColumn
 	// Include holds the non-key columns of INCLUDE (...).
 	Include []string
+	// NullsNotDistinct is a unique index declared NULLS NOT DISTINCT
+	// (PostgreSQL 15): rows whose keys differ only by NULLs collide.
+	NullsNotDistinct bool
 	// Definition is pg_get_indexdef(), for reports.
 	Definition string
 	// NotConvertible says why the index cannot be recreated elsewhere as

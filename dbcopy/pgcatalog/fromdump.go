@@ -435,7 +435,7 @@ func (b *fromDump) readConstraint(e *pgdump.Entry) error {
 		}
 		t.PrimaryKey = &Constraint{Name: c.Name, Columns: c.Columns}
 	case 'u':
-		t.Uniques = append(t.Uniques, Constraint{Name: c.Name, Columns: c.Columns})
+		t.Uniques = append(t.Uniques, Constraint{Name: c.Name, Columns: c.Columns, NullsNotDistinct: c.NullsNotDistinct})
 	case 'f':
 		t.ForeignKeys = append(t.ForeignKeys, ForeignKey{
 			Name: c.Name, Columns: c.Columns, RefSchema: orDefault(c.RefSchema, e.Namespace),
@@ -469,7 +469,7 @@ func (b *fromDump) readIndex(e *pgdump.Entry) error {
 	}
 	tail := d.StatementTail()
 	idx := Index{
-		Name: d.Name, Unique: d.Unique, Method: d.Method, Include: d.Include,
+		Name: d.Name, Unique: d.Unique, Method: d.Method, Include: d.Include, NullsNotDistinct: d.NullsNotDistinct,
 		Definition: d.Statement[:len(d.Statement)-len(tail)] + pgdump.UnqualifyNames(tail, visibleSchema),
 	}
 	expression := false

@@ -438,6 +438,23 @@ func checkFixtureFacts(t *testing.T, s *Schema) {
 	if oc := s.Table("myfirstmodule$order_customer"); oc == nil || len(oc.ForeignKeys) != 5 || len(oc.Uniques) != 3 {
 		t.Errorf("table myfirstmodule$order_customer = %+v", oc)
 	}
+	// NULLS NOT DISTINCT (PostgreSQL 15) on a constraint and an index,
+	// and not on their ordinary neighbours.
+	nnd := map[string]bool{}
+	if oc := s.Table("myfirstmodule$order_customer"); oc != nil {
+		for _, u := range oc.Uniques {
+			nnd["constraint "+u.Name] = u.NullsNotDistinct
+		}
+	}
+	for _, ix := range user.Indexes {
+		nnd["index "+ix.Name] = ix.NullsNotDistinct
+	}
+	for key, want := range map[string]bool{"constraint nnd": true, "constraint deferred uniq": false, "constraint uniq$pair": false,
+		"index idx nnd": true, "index idx_system$user_name": false} {
+		if got, ok := nnd[key]; !ok || got != want {
+			t.Errorf("%s: NullsNotDistinct %v (found %v), want %v", key, got, ok, want)
+		}
+	}
 	if len(s.Sequences) != 8 {
 		t.Errorf("%d sequences, want 8", len(s.Sequences))
 	}

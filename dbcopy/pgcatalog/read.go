@@ -14,16 +14,20 @@ import (
 func Read(ctx context.Context, conn *pgx.Conn, schema string) (*Schema, error) {
 	s := &Schema{Name: schema}
 	byOID := map[uint32]*Table{}
+	nnd, err := nullsNotDistinctColumn(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
 	if err := readTables(ctx, conn, schema, s, byOID); err != nil {
 		return nil, err
 	}
 	if err := readColumns(ctx, conn, schema, byOID); err != nil {
 		return nil, err
 	}
-	if err := readConstraints(ctx, conn, schema, byOID); err != nil {
+	if err := readConstraints(ctx, conn, schema, nnd, byOID); err != nil {
 		return nil, err
 	}
-	if err := readIndexes(ctx, conn, schema, byOID); err != nil {
+	if err := readIndexes(ctx, conn, schema, nnd, byOID); err != nil {
 		return nil, err
 	}
 	if err := readSequences(ctx, conn, schema, s); err != nil {
@@ -32,6 +36,20 @@ func Read(ctx context.Context, conn *pgx.Conn, schema string) (*Schema, error) {
 	// Sorted here, not by the server, whose collation may not be byte order.
 	sort.Slice(s.Tables, func(i, j int) bool { return s.Tables[i].Name < s.Tables[j].Name })
 	return s, nil
+}
+
+// nullsNotDistinctColumn is the expression over pg_index i that says
+// whether an index is NULLS NOT DISTINCT: i.indnullsnotdistinct from
+// PostgreSQL 15 on, which added both, and false before.
+func nullsNotDistinctColumn(ctx context.Context, conn *pgx.Conn) (string, error) {
+	var version int
+	if err := conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version); err != nil {
+		return "", fmt.Errorf("read the server's version: %w", err)
+	}
+	if version >= 150000 {
+		return "i.indnullsnotdistinct", nil
+	}
+	return "false", nil
 }
 
 func readTables(ctx context.Context, conn *pgx.Conn, schema string, s *Schema, byOID map[uint32]*Table) error {
@@ -104,7 +122,7 @@ ORDER BY a.attrelid, a.attnum`, schema)
 	return nil
 }
 
-func readConstraints(ctx context.Context, conn *pgx.Conn, schema string, byOID map[uint32]*Table) error {
+func readConstraints(ctx context.Context, conn *pgx.Conn, schema, nnd string, byOID map[uint32]*Table) error {
 	// Column lists are unnested WITH ORDINALITY to keep key order, which
 	// attnum order is not.
 	rows, err := conn.Query(ctx, `
@@ -114,10 +132,11 @@ SELECT con.conrelid, con.conname::text, con.contype::text,
        coalesce(rn.nspname::text, ''), coalesce(rc.relname::text, ''),
        array(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord),
-       con.confdeltype::text, con.confupdtype::text
+       con.confdeltype::text, con.confupdtype::text, coalesce(`+nnd+`, false)
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_index i ON i.indexrelid = con.conindid AND con.contype = 'u'
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f')
@@ -130,8 +149,9 @@ ORDER BY con.conrelid, con.conname`, schema)
 		name, kind, refSchema, refTable string
 		cols, refCols                   []string
 		onDelete, onUpdate              string
+		nullsNotDistinct                bool
 	)
-	_, err = pgx.ForEachRow(rows, []any{&oid, &name, &kind, &cols, &refSchema, &refTable, &refCols, &onDelete, &onUpdate}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&oid, &name, &kind, &cols, &refSchema, &refTable, &refCols, &onDelete, &onUpdate, &nullsNotDistinct}, func() error {
 		t := byOID[oid]
 		if t == nil {
 			return nil
@@ -140,7 +160,7 @@ ORDER BY con.conrelid, con.conname`, schema)
 		case "p":
 			t.PrimaryKey = &Constraint{Name: name, Columns: cols}
 		case "u":
-			t.Uniques = append(t.Uniques, Constraint{Name: name, Columns: cols})
+			t.Uniques = append(t.Uniques, Constraint{Name: name, Columns: cols, NullsNotDistinct: nullsNotDistinct})
 		case "f":
 			t.ForeignKeys = append(t.ForeignKeys, ForeignKey{
 				Name: name, Columns: cols, RefSchema: refSchema, RefTable: refTable, RefColumns: refCols,
@@ -170,7 +190,7 @@ func foreignKeyAction(code string) string {
 	}
 }
 
-func readIndexes(ctx context.Context, conn *pgx.Conn, schema string, byOID map[uint32]*Table) error {
+func readIndexes(ctx context.Context, conn *pgx.Conn, schema, nnd string, byOID map[uint32]*Table) error {
 	// Indexes that back a primary key, unique or exclusion constraint are
 	// created with their constraint. An expression column has attnum 0 and
 	// comes back as "".
@@ -179,7 +199,7 @@ SELECT i.indrelid, ic.relname::text, i.indisunique, am.amname::text,
        i.indpred IS NOT NULL, i.indexprs IS NOT NULL, pg_get_indexdef(i.indexrelid), i.indnkeyatts,
        array(SELECT coalesce(a.attname::text, '') FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord),
-       i.indoption::int2[]
+       i.indoption::int2[], `+nnd+`
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
@@ -198,13 +218,16 @@ ORDER BY i.indrelid, ic.relname`, schema)
 		keyCount               int16
 		cols                   []string
 		options                []int16
+		nullsNotDistinct       bool
 	)
-	_, err = pgx.ForEachRow(rows, []any{&oid, &name, &unique, &method, &partial, &exprs, &def, &keyCount, &cols, &options}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&oid, &name, &unique, &method, &partial, &exprs, &def, &keyCount, &cols, &options, &nullsNotDistinct}, func() error {
 		t := byOID[oid]
 		if t == nil {
 			return nil
 		}
-		t.Indexes = append(t.Indexes, newIndex(name, unique, method, partial, exprs, def, int(keyCount), cols, options))
+		idx := newIndex(name, unique, method, partial, exprs, def, int(keyCount), cols, options)
+		idx.NullsNotDistinct = nullsNotDistinct
+		t.Indexes = append(t.Indexes, idx)
 		return nil
 	})
 	if err != nil {

@@ -322,7 +322,7 @@ func (s *scheduler) copySplit(c *loadConn, a *activeSplit) error {
 			produced <- err
 			return
 		}
-		err = a.stream.produce(data)
+		err = a.stream.produce(reportRows(data, s.n.l.opts.Progress, e.Tag))
 		data.Close()
 		produced <- err
 	}()
@@ -396,7 +396,7 @@ func (n *nativeLoad) loadTable(ctx context.Context, c *loadConn, it *schedItem) 
 			return entryError(e, err, sql)
 		}
 	}
-	if _, err := c.conn.PgConn().CopyFrom(ctx, data, stmt); err != nil {
+	if _, err := c.conn.PgConn().CopyFrom(ctx, reportRows(data, n.l.opts.Progress, e.Tag), stmt); err != nil {
 		rollback(c)
 		return entryError(e, err, stmt)
 	}

@@ -131,7 +131,12 @@ func (t *target) copyStream(ctx context.Context, p *prepared, pt *plannedTable, 
 		return 0, err
 	}
 	sink := newBulkSink(conn, qualified(t.schema, name), pt.Map)
-	var sinceReport, row, sent int64
+	var sinceReport, bytesSinceReport, row, sent int64
+	report := func() {
+		progress.Add(sinceReport)
+		dbcopy.ReportRows(progress, name, sinceReport, bytesSinceReport)
+		sinceReport, bytesSinceReport = 0, 0
+	}
 	dst := make([]any, len(pt.Map.Columns))
 	_, err = p.streamTable(ctx, pt, func(fields []pgdump.Field) error {
 		mine := streams == 1 || int((row/stripeRows)%int64(streams)) == k
@@ -146,16 +151,23 @@ func (t *target) copyStream(ctx context.Context, p *prepared, pt *plannedTable, 
 		if err := sink.Write(ctx, dst); err != nil {
 			return err
 		}
+		// The row's size as COPY text, near enough: the values and a
+		// separator or newline after each.
+		bytesSinceReport += int64(len(fields))
+		for _, f := range fields {
+			bytesSinceReport += int64(len(f.Value))
+		}
 		if sinceReport++; sinceReport == progressEvery {
-			progress.Add(sinceReport)
-			sinceReport = 0
+			report()
 		}
 		return nil
 	})
 	if err == nil {
 		err = sink.Flush(ctx)
 	}
-	progress.Add(sinceReport)
+	if sinceReport > 0 {
+		report()
+	}
 	if err != nil {
 		sink.discard()
 		return sent, fmt.Errorf("copy table %q: %w", name, err)

@@ -123,7 +123,6 @@ func createIndexSQL(schema, table string, idx pgcatalog.Index, nullable map[stri
 		b.WriteString("UNIQUE ")
 	}
 	fmt.Fprintf(&b, "NONCLUSTERED INDEX %s ON %s (", quoteIdent(idx.Name), qualified(schema, table))
-	var keyCols []string
 	for i, c := range idx.Columns {
 		if i > 0 {
 			b.WriteString(", ")
@@ -133,18 +132,28 @@ func createIndexSQL(schema, table string, idx pgcatalog.Index, nullable map[stri
 			dir = "DESC"
 		}
 		b.WriteString(quoteIdent(c.Name) + " " + dir)
-		keyCols = append(keyCols, c.Name)
 	}
 	b.WriteString(")")
 	if len(idx.Include) > 0 {
 		b.WriteString(" INCLUDE (" + quoteList(idx.Include) + ")")
 	}
-	if idx.Unique && !indexNullsEqual(idx) {
-		if filter := notNullFilter(keyCols, nullable); filter != "" {
-			b.WriteString(" WHERE " + filter)
-		}
+	if filter := indexFilter(idx, nullable); filter != "" {
+		b.WriteString(" WHERE " + filter)
 	}
 	return b.String()
+}
+
+// indexFilter is the filter of a unique index over nullable columns that
+// is not NULLS NOT DISTINCT, "" for any other index.
+func indexFilter(idx pgcatalog.Index, nullable map[string]bool) string {
+	if !idx.Unique || indexNullsEqual(idx) {
+		return ""
+	}
+	keyCols := make([]string, len(idx.Columns))
+	for i, c := range idx.Columns {
+		keyCols[i] = c.Name
+	}
+	return notNullFilter(keyCols, nullable)
 }
 
 func addForeignKeySQL(schema, table string, fk pgcatalog.ForeignKey) string {
@@ -177,6 +186,6 @@ func createSequenceSQL(schema string, seq *pgcatalog.Sequence, start int64) stri
 // uniqueNullsEqual and indexNullsEqual report a key declared NULLS NOT
 // DISTINCT (PostgreSQL 15): NULLs in it are equal, as in SQL Server's
 // plain unique constraint and index, so it stays unfiltered.
-func uniqueNullsEqual(u pgcatalog.Constraint) bool { return false }
+func uniqueNullsEqual(u pgcatalog.Constraint) bool { return u.NullsNotDistinct }
 
-func indexNullsEqual(idx pgcatalog.Index) bool { return false }
+func indexNullsEqual(idx pgcatalog.Index) bool { return idx.NullsNotDistinct }

@@ -229,10 +229,40 @@ func TestQuoting(t *testing.T) {
 	}
 }
 
-// TestPlanGoldenFromDump builds the plan from the dump of the committed
-// sample backup (written by the real pg_dump), as a load does.
+// TestPlanGoldenFromDump builds the plan from dumps written by the real
+// pg_dump, as a load does: the committed sample backup, and a pg_dump 15
+// archive (made from testdata/nulls-not-distinct.source.sql) whose unique
+// keys over nullable columns are ordinary and NULLS NOT DISTINCT, as
+// constraints and as indexes.
 func TestPlanGoldenFromDump(t *testing.T) {
-	backup, err := snapshot.Open("../../testdata/sample.tar.gz")
+	tests := []struct{ name, backup, golden string }{
+		{"sample", "../../testdata/sample.tar.gz", "sample.sql"},
+		{"nulls not distinct", "testdata/nulls-not-distinct.backup", "nulls-not-distinct.sql"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := newPlan("dbo", dumpSchema(t, tc.backup), typemap.New()).Script()
+			golden := filepath.Join("testdata", tc.golden)
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("plan differs from %s (run go test -update after checking):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+// dumpSchema reads the public schema of a backup's dump.
+func dumpSchema(t *testing.T, path string) *pgcatalog.Schema {
+	t.Helper()
+	backup, err := snapshot.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +270,7 @@ func TestPlanGoldenFromDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cleanup()
+	t.Cleanup(cleanup)
 	archive, err := pgdump.Open(dump)
 	if err != nil {
 		t.Fatal(err)
@@ -250,18 +280,49 @@ func TestPlanGoldenFromDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := newPlan("dbo", schema, typemap.New()).Script()
-	golden := filepath.Join("testdata", "sample.sql")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
+	return schema
+}
+
+// TestNullsNotDistinctKeys pins what the plan makes of each kind of
+// unique key over nullable columns in the pg_dump 15 archive: ordinary
+// ones become unique indexes filtered to rows without NULLs, NULLS NOT
+// DISTINCT ones SQL Server's own unfiltered forms; the collation check
+// leaves out NULL rows of the first kind only.
+func TestNullsNotDistinctKeys(t *testing.T) {
+	p := newPlan("dbo", dumpSchema(t, "testdata/nulls-not-distinct.backup"), typemap.New())
+	steps := map[string]step{}
+	for _, s := range p.Keys {
+		steps[s.Name] = s
+	}
+	checks := map[string]keyCheck{}
+	for _, k := range keyChecks(p) {
+		checks[k.Name] = k
+	}
+	tests := []struct {
+		name, kind string
+		filtered   bool
+		nullsEqual bool
+	}{
+		{"uniq_myfirstmodule$account_email", "unique index", true, false},
+		{"uniq_myfirstmodule$account_profile", "unique", false, true},
+		{"idx_myfirstmodule$account_code", "index", true, false},
+		{"idx_myfirstmodule$account_code_region", "index", false, true},
+	}
+	for _, tc := range tests {
+		s, ok := steps[tc.name]
+		if !ok {
+			t.Errorf("%s: not in the plan", tc.name)
+			continue
+		}
+		if s.Kind != tc.kind || strings.Contains(s.SQL, " WHERE ") != tc.filtered {
+			t.Errorf("%s: kind %q, SQL %s; want kind %q, filtered %v", tc.name, s.Kind, s.SQL, tc.kind, tc.filtered)
+		}
+		if k, ok := checks[tc.name]; ok && k.NullsEqual != tc.nullsEqual {
+			t.Errorf("%s: collation check NullsEqual %v, want %v", tc.name, k.NullsEqual, tc.nullsEqual)
 		}
 	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("plan differs from %s (run go test -update after checking):\n%s", golden, got)
+	// The bigint key has no text column: the collation cannot merge it.
+	if _, ok := checks["uniq_myfirstmodule$account_profile"]; ok {
+		t.Errorf("a key without text columns is checked against the collation")
 	}
 }

@@ -141,6 +141,9 @@ ORDER BY t.name, c.column_id`, s.schema)
 	if err := s.readIndexes(ctx, byName); err != nil {
 		return err
 	}
+	if err := s.nullsNotDistinct(ctx, byName); err != nil {
+		return err
+	}
 	if err := s.uniqueKeysAsConstraints(ctx, byName); err != nil {
 		return err
 	}
@@ -188,6 +191,35 @@ ORDER BY t.name, i.name, ic.key_ordinal`, s.schema)
 	return rows.Err()
 }
 
+// nullsNotDistinct marks the unique keys whose NULLs SQL Server treats as
+// equal and PostgreSQL would not, so that the export writes them NULLS
+// NOT DISTINCT (PostgreSQL 15): every UNIQUE constraint with a nullable
+// column (SQL Server's constraints take one NULL), and the unique indexes
+// a load made for the dump's NULLS NOT DISTINCT indexes. Other unique
+// indexes stay as they were: whether one is filtered cannot be told on
+// every server, and a filtered one keeps PostgreSQL's rule.
+func (s *sqlExport) nullsNotDistinct(ctx context.Context, byName map[string]*pgcatalog.Table) error {
+	recorded, err := recordedIndexes(ctx, s.t.db, nullsNotDistinctList, s.schema)
+	if err != nil {
+		return err
+	}
+	for _, tb := range byName {
+		for i := range tb.Uniques {
+			u := &tb.Uniques[i]
+			for _, c := range u.Columns {
+				if col := tb.Column(c); col != nil && !col.NotNull {
+					u.NullsNotDistinct = true
+				}
+			}
+		}
+		for i := range tb.Indexes {
+			ix := &tb.Indexes[i]
+			ix.NullsNotDistinct = ix.Unique && recorded[tb.Name+"\x00"+ix.Name]
+		}
+	}
+	return nil
+}
+
 // notNullTerm is one term of the filter the load puts on a unique index over
 // nullable columns, so that NULLs never collide, as in PostgreSQL.
 var notNullTerm = regexp.MustCompile(`^\[(?:[^\]]|\]\])+\] IS NOT NULL$`)
@@ -195,7 +227,7 @@ var notNullTerm = regexp.MustCompile(`^\[(?:[^\]]|\]\])+\] IS NOT NULL$`)
 // uniqueKeysAsConstraints turns the filtered unique indexes that a load
 // made for the dump's UNIQUE constraints back into those constraints.
 func (s *sqlExport) uniqueKeysAsConstraints(ctx context.Context, byName map[string]*pgcatalog.Table) error {
-	keys, err := uniqueKeys(ctx, s.t.db, s.schema)
+	keys, err := recordedIndexes(ctx, s.t.db, uniqueKeyList, s.schema)
 	if err != nil || len(keys) == 0 {
 		return err
 	}

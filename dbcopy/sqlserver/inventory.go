@@ -13,7 +13,9 @@ import (
 // Inventory counts the rows of every table in the target schema and reads
 // its sequences, indexes and constraints. Indexes are those that back no
 // constraint; constraints are primary keys, unique constraints and
-// foreign keys, as the dump lists them.
+// foreign keys, as the dump lists them. When this target has read the
+// dump (Preflight or Load ran), a key or index in the wrong form (see
+// formProblem) is left out, so verification reports it.
 func (t *target) Inventory(ctx context.Context) (*dbcopy.Inventory, error) {
 	inv := &dbcopy.Inventory{Tables: map[string]int64{}, Sequences: map[string]int64{}, Indexes: map[string]bool{}, Constraints: map[string]bool{}}
 	tables, err := queryStrings(ctx, t.db, `SELECT name FROM sys.tables WHERE schema_id = SCHEMA_ID(@p1) ORDER BY name`, t.schema)
@@ -77,6 +79,16 @@ WHERE t.schema_id = SCHEMA_ID(@p1) AND i.is_unique = 1 AND i.is_primary_key = 0 
 	}
 	for _, k := range filtered {
 		inv.Constraints[k] = true
+	}
+	// After a load (or its preflight) the plan says which form each key
+	// must have; verify then checks the form, not only the name.
+	t.mu.Lock()
+	p := t.prepared
+	t.mu.Unlock()
+	if p != nil && p.plan != nil {
+		if err := t.checkForms(ctx, p.plan, inv.Indexes, inv.Constraints); err != nil {
+			return nil, err
+		}
 	}
 	return inv, nil
 }

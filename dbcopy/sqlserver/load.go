@@ -37,12 +37,19 @@ func (t *target) Load(ctx context.Context, src *dbcopy.Source) error {
 	if len(p.collisions) > 0 {
 		return dbcopy.PreflightRefused(errors.New(describeCollisions(p.collation, p.collisions)))
 	}
-	if st.Fingerprint != src.Fingerprint || st.Status != statusLoading {
+	// fresh: this run emptied the schema, so none of the objects it
+	// creates exists yet, and their existence need not be looked up (a
+	// catalog query per object, slow on some servers).
+	fresh := st.Fingerprint != src.Fingerprint || st.Status != statusLoading
+	if fresh {
 		if err := t.startFresh(ctx, src, opts); err != nil {
 			return err
 		}
 	} else {
 		t.log.Info("resuming an interrupted load", "target", t.String())
+		if err := createStateTables(ctx, t.db); err != nil {
+			return err
+		}
 	}
 
 	progress.Phase("schema", int64(len(p.plan.Tables)))
@@ -53,11 +60,11 @@ func (t *target) Load(ctx context.Context, src *dbcopy.Source) error {
 		return err
 	}
 	progress.Phase("keys", int64(len(p.plan.Keys)))
-	if err := t.runSteps(ctx, p.plan.Keys, progress); err != nil {
+	if err := t.runSteps(ctx, p.plan.Keys, fresh, progress); err != nil {
 		return err
 	}
 	progress.Phase("sequences", int64(len(p.plan.Sequences)))
-	if err := t.runSteps(ctx, p.plan.Sequences, progress); err != nil {
+	if err := t.runSteps(ctx, p.plan.Sequences, fresh, progress); err != nil {
 		return err
 	}
 	if err := finishLoad(ctx, t.db, t.schema); err != nil {
@@ -107,20 +114,31 @@ DECLARE @create nvarchar(400) = N'CREATE SCHEMA ' + QUOTENAME(@p1); EXEC (@creat
 	return nil
 }
 
-// runSteps creates the objects that do not exist yet.
-func (t *target) runSteps(ctx context.Context, steps []step, progress dbcopy.Progress) error {
+// runSteps creates the objects that do not exist yet; in a fresh load,
+// every one.
+func (t *target) runSteps(ctx context.Context, steps []step, fresh bool, progress dbcopy.Progress) error {
 	for _, s := range steps {
-		exists, err := stepExists(ctx, t.db, t.schema, s)
-		if err != nil {
-			return err
+		exists := false
+		if !fresh {
+			var err error
+			if exists, err = stepExists(ctx, t.db, t.schema, s); err != nil {
+				return err
+			}
 		}
 		if !exists {
 			if _, err := t.db.ExecContext(ctx, s.SQL); err != nil {
 				return fmt.Errorf("create %s %s: %w", s.Kind, quoteIdent(s.Name), err)
 			}
 		}
-		if s.Kind == "unique index" {
-			if err := recordUniqueKey(ctx, t.db, t.schema, s.Table, s.Name); err != nil {
+		var list string
+		switch {
+		case s.Kind == "unique index":
+			list = uniqueKeyList
+		case s.NullsNotDistinct && s.Kind == "index":
+			list = nullsNotDistinctList
+		}
+		if list != "" {
+			if err := recordIndex(ctx, t.db, list, t.schema, s.Table, s.Name); err != nil {
 				return err
 			}
 		}

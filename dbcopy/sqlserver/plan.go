@@ -39,6 +39,13 @@ type step struct {
 	Table string // "" for a sequence
 	Name  string
 	SQL   string
+	// Unique and Filter say what form a key or index takes: unique or
+	// not, and the filter ("[a] IS NOT NULL AND ...") of a filtered
+	// unique index, "" for none. Verification checks them.
+	Unique bool
+	Filter string
+	// NullsNotDistinct marks an index made for a NULLS NOT DISTINCT one.
+	NullsNotDistinct bool
 }
 
 // SQL Server's limits on the size of an index key.
@@ -76,7 +83,7 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan 
 			if problem := p.checkKey(t.Name, "primary key", pk.Name, pk.Columns, targets, maxClusteredKeyBytes); problem {
 				continue
 			}
-			pks = append(pks, step{Kind: "primary key", Table: t.Name, Name: pk.Name, SQL: addPrimaryKeySQL(schema, t.Name, *pk)})
+			pks = append(pks, step{Kind: "primary key", Table: t.Name, Name: pk.Name, Unique: true, SQL: addPrimaryKeySQL(schema, t.Name, *pk)})
 		}
 		for _, u := range t.Uniques {
 			if p.checkKey(t.Name, "unique constraint", u.Name, u.Columns, targets, maxNonclusteredKeyBytes) {
@@ -86,10 +93,10 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan 
 				// PostgreSQL lets any number of rows with a NULL in the key
 				// in; SQL Server's constraint one: a filtered unique index
 				// under the constraint's name keeps PostgreSQL's rule.
-				uniques = append(uniques, step{Kind: "unique index", Table: t.Name, Name: u.Name, SQL: createFilteredUniqueSQL(schema, t.Name, u, filter)})
+				uniques = append(uniques, step{Kind: "unique index", Table: t.Name, Name: u.Name, Unique: true, Filter: filter, SQL: createFilteredUniqueSQL(schema, t.Name, u, filter)})
 				continue
 			}
-			uniques = append(uniques, step{Kind: "unique", Table: t.Name, Name: u.Name, SQL: addUniqueSQL(schema, t.Name, u)})
+			uniques = append(uniques, step{Kind: "unique", Table: t.Name, Name: u.Name, Unique: true, SQL: addUniqueSQL(schema, t.Name, u)})
 		}
 		for _, idx := range t.Indexes {
 			if idx.NotConvertible != "" {
@@ -107,7 +114,7 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan 
 			if p.checkKey(t.Name, kind, idx.Name, cols, targets, maxNonclusteredKeyBytes) {
 				continue
 			}
-			indexes = append(indexes, step{Kind: "index", Table: t.Name, Name: idx.Name, SQL: createIndexSQL(schema, t.Name, idx, nullable)})
+			indexes = append(indexes, step{Kind: "index", Table: t.Name, Name: idx.Name, Unique: idx.Unique, Filter: indexFilter(idx, nullable), NullsNotDistinct: idx.Unique && idx.NullsNotDistinct, SQL: createIndexSQL(schema, t.Name, idx, nullable)})
 		}
 		for _, fk := range t.ForeignKeys {
 			if fk.RefSchema != src.Name {

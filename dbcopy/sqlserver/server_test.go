@@ -63,7 +63,9 @@ func dropTestSchema(t *testing.T, db *sql.DB, schema string) {
 	if err == nil {
 		_, err = db.ExecContext(ctx, `IF SCHEMA_ID(@p1) IS NOT NULL BEGIN DECLARE @s nvarchar(400) = N'DROP SCHEMA ' + QUOTENAME(@p1); EXEC (@s) END;
 IF OBJECT_ID(N'[mxmigrate].[load]', N'U') IS NOT NULL BEGIN
-DELETE FROM [mxmigrate].[load_table] WHERE [target_schema] = @p1; DELETE FROM [mxmigrate].[load] WHERE [target_schema] = @p1 END`, schema)
+DELETE FROM [mxmigrate].[load_table] WHERE [target_schema] = @p1; DELETE FROM [mxmigrate].[load] WHERE [target_schema] = @p1 END;
+IF OBJECT_ID(N'[mxmigrate].[unique_key]', N'U') IS NOT NULL DELETE FROM [mxmigrate].[unique_key] WHERE [target_schema] = @p1;
+IF OBJECT_ID(N'[mxmigrate].[nulls_not_distinct]', N'U') IS NOT NULL DELETE FROM [mxmigrate].[nulls_not_distinct] WHERE [target_schema] = @p1`, schema)
 	}
 	if err != nil && !strings.Contains(err.Error(), "context canceled") {
 		t.Logf("clean up schema %s: %v", schema, err)

@@ -45,27 +45,50 @@ CREATE TABLE [mxmigrate].[unique_key] (
     [index_name] nvarchar(128) NOT NULL,
     PRIMARY KEY ([target_schema], [table_name], [index_name])
 )`,
+	// The unique indexes that stand for the dump's NULLS NOT DISTINCT
+	// unique indexes, so that an export writes them back as such.
+	`IF OBJECT_ID(N'[mxmigrate].[nulls_not_distinct]', N'U') IS NULL
+CREATE TABLE [mxmigrate].[nulls_not_distinct] (
+    [target_schema] nvarchar(128) NOT NULL,
+    [table_name] nvarchar(128) NOT NULL,
+    [index_name] nvarchar(128) NOT NULL,
+    PRIMARY KEY ([target_schema], [table_name], [index_name])
+)`,
 }
 
-// recordUniqueKey notes that a filtered unique index stands for a UNIQUE
-// constraint of the dump.
-func recordUniqueKey(ctx context.Context, db *sql.DB, schema, table, index string) error {
-	_, err := db.ExecContext(ctx, `IF NOT EXISTS (SELECT 1 FROM [mxmigrate].[unique_key] WHERE [target_schema] = @p1 AND [table_name] = @p2 AND [index_name] = @p3)
-INSERT INTO [mxmigrate].[unique_key] ([target_schema], [table_name], [index_name]) VALUES (@p1, @p2, @p3)`, schema, table, index)
+// Lists of indexes the load made, in tables of [mxmigrate] of the same
+// shape, read by an export.
+const (
+	// uniqueKeyList: the filtered unique indexes that stand for UNIQUE
+	// constraints of the dump.
+	uniqueKeyList = "unique_key"
+	// nullsNotDistinctList: the unfiltered unique indexes made for the
+	// dump's NULLS NOT DISTINCT unique indexes (an unfiltered unique index
+	// over nullable columns does not say which it was).
+	nullsNotDistinctList = "nulls_not_distinct"
+)
+
+// recordIndex notes index of table in list (uniqueKeyList or
+// nullsNotDistinctList).
+func recordIndex(ctx context.Context, db *sql.DB, list, schema, table, index string) error {
+	_, err := db.ExecContext(ctx, `IF NOT EXISTS (SELECT 1 FROM [mxmigrate].`+quoteIdent(list)+` WHERE [target_schema] = @p1 AND [table_name] = @p2 AND [index_name] = @p3)
+INSERT INTO [mxmigrate].`+quoteIdent(list)+` ([target_schema], [table_name], [index_name]) VALUES (@p1, @p2, @p3)`, schema, table, index)
 	if err != nil {
-		return fmt.Errorf("record unique key %s: %w", index, err)
+		return fmt.Errorf("record index %s in [mxmigrate].%s: %w", index, quoteIdent(list), err)
 	}
 	return nil
 }
 
-// uniqueKeys lists the indexes recordUniqueKey noted for schema, keyed
-// "table\x00index"; none when the target was not loaded by mxmigrate.
-func uniqueKeys(ctx context.Context, db *sql.DB, schema string) (map[string]bool, error) {
-	rows, err := db.QueryContext(ctx, `IF OBJECT_ID(N'[mxmigrate].[unique_key]', N'U') IS NOT NULL
-SELECT [table_name], [index_name] FROM [mxmigrate].[unique_key] WHERE [target_schema] = @p1
-ELSE SELECT N'', N'' WHERE 1 = 0`, schema)
+// recordedIndexes lists the indexes recordIndex noted in list for schema,
+// keyed "table\x00index"; none when the target was not loaded by a
+// mxmigrate that keeps the list.
+func recordedIndexes(ctx context.Context, db *sql.DB, list, schema string) (map[string]bool, error) {
+	table := "[mxmigrate]." + quoteIdent(list)
+	rows, err := db.QueryContext(ctx, `IF OBJECT_ID(@p2, N'U') IS NOT NULL
+SELECT [table_name], [index_name] FROM `+table+` WHERE [target_schema] = @p1
+ELSE SELECT N'', N'' WHERE 1 = 0`, schema, table)
 	if err != nil {
-		return nil, fmt.Errorf("read the unique keys mxmigrate recorded: %w", err)
+		return nil, fmt.Errorf("read the indexes mxmigrate recorded in %s: %w", table, err)
 	}
 	defer rows.Close()
 	keys := map[string]bool{}
@@ -99,12 +122,21 @@ ELSE SELECT N'', N'' WHERE 1 = 0`, schema).Scan(&st.Fingerprint, &st.Status)
 	return st, nil
 }
 
-// beginLoad records a fresh load of fingerprint, forgetting earlier ones.
-func beginLoad(ctx context.Context, db *sql.DB, schema, fingerprint string) error {
+// createStateTables creates the state tables that do not exist yet (a
+// load resumed from a run of an earlier version may lack the newer ones).
+func createStateTables(ctx context.Context, db *sql.DB) error {
 	for _, stmt := range createStateSQL {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("create the state tables in [mxmigrate]: %w", err)
 		}
+	}
+	return nil
+}
+
+// beginLoad records a fresh load of fingerprint, forgetting earlier ones.
+func beginLoad(ctx context.Context, db *sql.DB, schema, fingerprint string) error {
+	if err := createStateTables(ctx, db); err != nil {
+		return err
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -114,6 +146,7 @@ func beginLoad(ctx context.Context, db *sql.DB, schema, fingerprint string) erro
 	for _, q := range []string{
 		`DELETE FROM [mxmigrate].[load_table] WHERE [target_schema] = @p1`,
 		`DELETE FROM [mxmigrate].[unique_key] WHERE [target_schema] = @p1`,
+		`DELETE FROM [mxmigrate].[nulls_not_distinct] WHERE [target_schema] = @p1`,
 		`DELETE FROM [mxmigrate].[load] WHERE [target_schema] = @p1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, schema); err != nil {

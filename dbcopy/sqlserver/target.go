@@ -14,7 +14,8 @@
 //
 // Two PostgreSQL rules SQL Server lacks are kept: a unique constraint over
 // nullable columns becomes a unique index filtered to rows without a NULL
-// in the key (PostgreSQL's NULLs never collide), and foreign key actions
+// in the key (PostgreSQL's NULLs never collide; a key declared NULLS NOT
+// DISTINCT has SQL Server's own rule and stays unfiltered), and foreign key actions
 // SQL Server refuses (multiple cascade paths, cycles) become NO ACTION,
 // each change listed in the plan, the log and the preflight's checks.
 //
