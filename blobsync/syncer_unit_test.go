@@ -3,11 +3,12 @@ package blobsync
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
-	"slices"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -274,14 +275,62 @@ func TestSyncerListedStoreCancelled(t *testing.T) {
 }
 
 func TestKeyIndex(t *testing.T) {
-	x := &keyIndex{seed: maphash.MakeSeed()}
-	for _, key := range []string{"a", "b/c", "d"} {
-		x.hashes = append(x.hashes, maphash.String(x.seed, key))
+	kept, err := newKeptListing(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(x.hashes)
-	for key, want := range map[string]bool{"a": true, "b/c": true, "d": true, "b": false, "c": false, "": false} {
-		if got := x.mayHold(key); got != want {
-			t.Errorf("mayHold(%q) = %v, want %v", key, got, want)
+	t.Cleanup(kept.remove)
+	sum := md5.Sum([]byte("x"))
+	listing := []ObjectInfo{
+		{Key: "a", Size: 1, MD5: sum[:]},
+		{Key: "b/c", Size: 2, MaybeMD5: sum[:]},
+		{Key: "d", Size: 3},
+	}
+	withKept := &keyIndex{seed: maphash.MakeSeed(), kept: kept}
+	bare := &keyIndex{seed: withKept.seed}
+	for _, info := range listing {
+		at, err := kept.add(info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withKept.add(info.Key, at)
+		bare.add(info.Key, -1)
+	}
+	kept.finish(nil)
+	withKept.sort()
+	bare.sort()
+	for _, info := range listing {
+		got, found := withKept.find(info.Key)
+		if !found || !reflect.DeepEqual(got, info) {
+			t.Errorf("find(%q) = %+v, %v; want %+v as listed", info.Key, got, found, info)
+		}
+		if got, found := bare.find(info.Key); !found || got.Key != "" {
+			t.Errorf("find(%q) without a kept listing = %+v, %v; want a hit without details", info.Key, got, found)
+		}
+	}
+	for _, key := range []string{"b", "c", "", "A"} {
+		if _, found := withKept.find(key); found {
+			t.Errorf("find(%q) found a key the listing lacks", key)
+		}
+	}
+}
+
+func TestListedSame(t *testing.T) {
+	blob := BytesPayload([]byte("content"))
+	other := md5.Sum([]byte("other"))
+	for _, c := range []struct {
+		name   string
+		listed ObjectInfo
+		want   bool
+	}{
+		{"same size and MD5", ObjectInfo{Size: 7, MD5: blob.MD5()}, true},
+		{"same size and plain ETag", ObjectInfo{Size: 7, MaybeMD5: blob.MD5()}, true},
+		{"no digest", ObjectInfo{Size: 7}, false},
+		{"other digest", ObjectInfo{Size: 7, MaybeMD5: other[:]}, false},
+		{"other size", ObjectInfo{Size: 8, MD5: blob.MD5()}, false},
+	} {
+		if got := listedSame(c.listed, blob); got != c.want {
+			t.Errorf("%s: listedSame = %v, want %v", c.name, got, c.want)
 		}
 	}
 }
