@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"errors"
 	"fmt"
+	"io"
 	"hash/maphash"
 	"log/slog"
 	"reflect"
@@ -154,7 +155,7 @@ func misreporting(s Store, badPuts int32) Store {
 // listedStore is.
 type countingStore struct {
 	Store
-	stats, puts, lists atomic.Int32
+	stats, puts, lists, opens atomic.Int32
 	listErr            error // returned by List instead of listing
 	hideMD5            bool  // Put confirms no MD5
 }
@@ -162,6 +163,11 @@ type countingStore struct {
 func (c *countingStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	c.stats.Add(1)
 	return c.Store.Stat(ctx, key)
+}
+
+func (c *countingStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	c.opens.Add(1)
+	return c.Store.Open(ctx, key)
 }
 
 func (c *countingStore) Put(ctx context.Context, key string, p Payload) (ObjectInfo, error) {
