@@ -6,8 +6,8 @@ import (
 	"crypto/md5"
 	"errors"
 	"fmt"
-	"io"
 	"hash/maphash"
+	"io"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -156,8 +156,8 @@ func misreporting(s Store, badPuts int32) Store {
 type countingStore struct {
 	Store
 	stats, puts, lists, opens atomic.Int32
-	listErr            error // returned by List instead of listing
-	hideMD5            bool  // Put confirms no MD5
+	listErr                   error // returned by List instead of listing
+	hideMD5                   bool  // Put confirms no MD5
 }
 
 func (c *countingStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
