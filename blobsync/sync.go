@@ -486,24 +486,32 @@ func (x *keyIndex) sort() {
 // empty). A record that cannot be read back is treated as a hit without
 // details, which costs a Stat.
 func (x *keyIndex) find(key string) (ObjectInfo, bool) {
+	_, info, found, _ := x.position(key)
+	return info, found
+}
+
+// position is find that also returns the key's position in entries (-1
+// when there is no kept listing) and an error when a record could not be
+// read back (found is then true).
+func (x *keyIndex) position(key string) (int, ObjectInfo, bool, error) {
 	h := maphash.String(x.seed, key)
 	i, found := slices.BinarySearchFunc(x.entries, h, func(e indexEntry, h uint64) int { return cmp.Compare(e.hash, h) })
 	if !found {
-		return ObjectInfo{}, false
+		return -1, ObjectInfo{}, false, nil
 	}
 	if x.kept == nil {
-		return ObjectInfo{}, true
+		return -1, ObjectInfo{}, true, nil
 	}
 	for ; i < len(x.entries) && x.entries[i].hash == h; i++ {
 		info, err := x.kept.at(x.entries[i].at)
 		if err != nil {
-			return ObjectInfo{}, true
+			return -1, ObjectInfo{}, true, err
 		}
 		if info.Key == key {
-			return info, true
+			return i, info, true, nil
 		}
 	}
-	return ObjectInfo{}, false // only other keys share its hash
+	return -1, ObjectInfo{}, false, nil // only other keys share its hash
 }
 
 // listExisting lists the store once and returns the index of its keys, or

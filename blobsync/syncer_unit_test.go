@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -390,5 +391,41 @@ func BenchmarkSyncFileStore(b *testing.B) {
 		if res, err := s.Wait(); err != nil || res.Uploaded != len(blobs) {
 			b.Fatalf("sync: %+v, %v", res, err)
 		}
+	}
+}
+
+// TestListing lists a store to disk, marks some keys and names the rest.
+func TestListing(t *testing.T) {
+	store := openTempFileStore(t)
+	for _, key := range []string{"a", "b/c", "d", "e"} {
+		if _, err := store.Put(t.Context(), key, BytesPayload([]byte(key))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := ListToDisk(t.Context(), store, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if l.Len() != 4 {
+		t.Fatalf("Len = %d, want 4", l.Len())
+	}
+	for _, c := range []struct {
+		key  string
+		size int64
+		ok   bool
+	}{{"a", 1, true}, {"b/c", 3, true}, {"x", 0, false}, {"b", 0, false}} {
+		info, ok, err := l.Mark(c.key)
+		if err != nil || ok != c.ok || info.Size != c.size || (ok && info.Key != c.key) {
+			t.Errorf("Mark(%q) = %+v, %v, %v; want size %d, found %v", c.key, info, ok, err, c.size, c.ok)
+		}
+	}
+	var rest []string
+	if err := l.Unmarked(t.Context(), func(info ObjectInfo) error { rest = append(rest, info.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(rest)
+	if !slices.Equal(rest, []string{"d", "e"}) {
+		t.Errorf("Unmarked = %v, want [d e]", rest)
 	}
 }
