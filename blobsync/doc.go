@@ -62,9 +62,16 @@
 // carries no MD5, so a new blob takes one request, not a Stat before and
 // after the Put. The Stat before is saved by listing the store once when
 // the Syncer starts (while the first blobs are read) and keeping the keys
-// present as 64-bit hashes, 8 bytes a key: a key absent from that listing
-// is put at once; a key present, or sharing a hash with one, is handled by
-// Stat as above, so a collision costs a request, never a skip. The listing
+// present as 64-bit hashes, each with the offset of the key's record in
+// the kept listing (KeepListing), 16 bytes a key: a key absent from that
+// listing is put at once; a key present, or sharing a hash with one,
+// is handled by Stat as above, so a collision costs a request, never a
+// skip. With KeepListing the record also gives the listed size and digest
+// (ObjectInfo.MD5 or MaybeMD5): a key whose record shows the blob's size
+// and MD5 is skipped without a Stat, so a pre-seeded store costs no
+// request per unchanged blob where its listing carries MD5s (S3 single-
+// part objects, Azure); a listing without one, or with another, proves
+// nothing and the Stat above decides. The listing
 // stands for the whole run because nothing else writes to the target
 // meanwhile: migrate holds the target database's migration lock for the
 // whole run, so two migrations never share a target, and within a run
@@ -74,7 +81,7 @@
 // winning, where a Stat just before each Put would have caught most such
 // clashes (never all of them). The Syncer falls back to a Stat for every
 // blob, as without a listing, when the listing fails (logged), when the
-// store holds more than 2 million objects (16 MiB of hashes; the index is
+// store holds more than 2 million objects (32 MiB of index; the index is
 // dropped rather than grown), or when the store cannot promise that List
 // shows every key Stat would find: only S3 and Azure keys are exact
 // strings. A folder may answer to several names for one file (links,

@@ -383,8 +383,14 @@ func (s *s3Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return out.Body, nil
 }
 
-// List leaves MD5 nil: a listing's ETag may not be an MD5 (multipart,
-// SSE-KMS) and the listing cannot tell which.
+// List leaves MD5 nil: a listing's ETag may not be an MD5 and the listing
+// cannot tell. A multipart ETag ("…-N") shows it is none, and is dropped;
+// a plain 32-digit one is the MD5 of the bytes unless SSE-KMS or SSE-C
+// encrypted the object (its ETag is then an opaque digest), which only
+// HeadObject reports. So a plain ETag goes into MaybeMD5: equal to a blob's
+// MD5 it proves the object holds that blob without a HEAD (an opaque
+// digest equal to it would take an MD5 collision); unequal, the Syncer
+// asks HeadObject as before.
 func (s *s3Store) List(ctx context.Context, fn func(ObjectInfo) error) error {
 	if err := s.closed.check(s, "list", ""); err != nil {
 		return err
@@ -398,7 +404,8 @@ func (s *s3Store) List(ctx context.Context, fn func(ObjectInfo) error) error {
 			return s.wrapErr("list", "", err)
 		}
 		for _, obj := range page.Contents {
-			info := ObjectInfo{Key: strings.TrimPrefix(aws.ToString(obj.Key), s.prefix), Size: aws.ToInt64(obj.Size)}
+			info := ObjectInfo{Key: strings.TrimPrefix(aws.ToString(obj.Key), s.prefix), Size: aws.ToInt64(obj.Size),
+				MaybeMD5: etagMD5(obj.ETag, "", nil)}
 			if err := fn(info); err != nil {
 				return err
 			}

@@ -13,6 +13,13 @@ type ObjectInfo struct {
 	Key  string // relative to the store's prefix
 	Size int64
 	MD5  []byte // nil when the store cannot tell cheaply; hash Open's bytes then
+	// MaybeMD5, from List only, is a digest that is the MD5 of the
+	// object's bytes when the store kept them plainly and something else
+	// when it did not, which the listing cannot tell (an S3 ETag: see
+	// s3Store.List). Equal to a blob's MD5 it proves the same content
+	// (anything else would take an MD5 collision); unequal it proves
+	// nothing. Nil when MD5 is set.
+	MaybeMD5 []byte
 }
 
 // Payload is a blob's bytes, re-readable so that a failed upload can be
@@ -77,7 +84,7 @@ type Store interface {
 	// time, in an order the store chooses. An error from fn stops the listing
 	// and is returned as is. ObjectInfo.MD5 may be nil even where Stat would
 	// know it. Objects put or deleted during the listing may or may not be
-	// seen.
+	// seen. A listing may carry MaybeMD5 where it cannot promise MD5.
 	List(ctx context.Context, fn func(ObjectInfo) error) error
 
 	// Delete removes the object at key. Deleting a missing object is not an

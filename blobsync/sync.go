@@ -2,6 +2,7 @@ package blobsync
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -317,11 +318,20 @@ func (s *Syncer) record(key string, size int64, outcome Outcome, err error) {
 
 // transfer moves one blob: skip it when the store already has the same
 // bytes, refuse or overwrite different bytes, else put and verify. A key
-// that the listing at the start proved absent is put without a stat.
+// that the listing at the start proved absent is put without a stat, and
+// one it proved to hold the same bytes is skipped without one.
 func (s *Syncer) transfer(ctx context.Context, j job) (Outcome, error) {
 	<-s.listed
 	replacing := false
-	if s.index == nil || s.index.mayHold(j.key) {
+	held := true
+	if s.index != nil {
+		listed, found := s.index.find(j.key)
+		held = found
+		if found && listed.Key == j.key && listedSame(listed, j.blob) {
+			return Skipped, nil
+		}
+	}
+	if held {
 		var info ObjectInfo
 		err := s.do(ctx, "stat", j.key, func(ctx context.Context) (err error) {
 			info, err = s.store.Stat(ctx, j.key)
@@ -354,6 +364,19 @@ func (s *Syncer) transfer(ctx context.Context, j job) (Outcome, error) {
 		return Replaced, nil
 	}
 	return Uploaded, nil
+}
+
+// listedSame reports whether the listing proves the object holds the
+// blob's bytes: the same size and a listed digest equal to the blob's MD5.
+// Anything less (no digest, a different one) proves nothing either way,
+// and the object is asked for with Stat.
+func listedSame(listed ObjectInfo, blob Payload) bool {
+	sum := listed.MD5
+	if sum == nil {
+		sum = listed.MaybeMD5
+	}
+	want := blob.MD5()
+	return listed.Size == blob.Size() && len(want) == md5.Size && bytes.Equal(sum, want)
 }
 
 // sameContent compares a stored object with the blob: size, then MD5 from
@@ -426,7 +449,7 @@ type completeLister interface {
 	listShowsEveryKey()
 }
 
-// maxIndexedKeys bounds the index of existing keys to 16 MiB (8 bytes a
+// maxIndexedKeys bounds the index of existing keys to 32 MiB (16 bytes a
 // key). A store holding more objects is not indexed: every blob is then
 // checked with a Stat, as without an index.
 var maxIndexedKeys = 2_000_000
@@ -434,16 +457,61 @@ var maxIndexedKeys = 2_000_000
 var errIndexFull = errors.New("too many objects to index")
 
 // keyIndex is the set of keys a store held when the run began, as 64-bit
-// hashes sorted for binary search. Two keys may share a hash; that only
-// makes an absent key look present, which costs a Stat, never a skip.
+// hashes sorted for binary search, each with the offset of its record in
+// the kept listing (-1 without one), which holds the key, size and digest
+// the listing gave. Two keys may share a hash; with a kept listing the
+// record's key tells them apart, without one a collision makes an absent
+// key look present, which costs a Stat, never a skip.
 type keyIndex struct {
-	seed   maphash.Seed
-	hashes []uint64
+	seed    maphash.Seed
+	entries []indexEntry
+	kept    *keptListing // nil without KeepListing
 }
 
-func (x *keyIndex) mayHold(key string) bool {
-	_, found := slices.BinarySearch(x.hashes, maphash.String(x.seed, key))
-	return found
+type indexEntry struct {
+	hash uint64
+	at   int64
+}
+
+func (x *keyIndex) add(key string, at int64) {
+	x.entries = append(x.entries, indexEntry{hash: maphash.String(x.seed, key), at: at})
+}
+
+func (x *keyIndex) sort() {
+	slices.SortFunc(x.entries, func(a, b indexEntry) int { return cmp.Compare(a.hash, b.hash) })
+}
+
+// find reports whether the listing may hold key and, when the kept listing
+// holds it, what the listing said about it (Key is then key; otherwise
+// empty). A record that cannot be read back is treated as a hit without
+// details, which costs a Stat.
+func (x *keyIndex) find(key string) (ObjectInfo, bool) {
+	_, info, found, _ := x.position(key)
+	return info, found
+}
+
+// position is find that also returns the key's position in entries (-1
+// when there is no kept listing) and an error when a record could not be
+// read back (found is then true).
+func (x *keyIndex) position(key string) (int, ObjectInfo, bool, error) {
+	h := maphash.String(x.seed, key)
+	i, found := slices.BinarySearchFunc(x.entries, h, func(e indexEntry, h uint64) int { return cmp.Compare(e.hash, h) })
+	if !found {
+		return -1, ObjectInfo{}, false, nil
+	}
+	if x.kept == nil {
+		return -1, ObjectInfo{}, true, nil
+	}
+	for ; i < len(x.entries) && x.entries[i].hash == h; i++ {
+		info, err := x.kept.at(x.entries[i].at)
+		if err != nil {
+			return -1, ObjectInfo{}, true, err
+		}
+		if info.Key == key {
+			return i, info, true, nil
+		}
+	}
+	return -1, ObjectInfo{}, false, nil // only other keys share its hash
 }
 
 // listExisting lists the store once and returns the index of its keys, or
@@ -469,17 +537,22 @@ func (s *Syncer) listExisting(ctx context.Context) (*keyIndex, *keptListing) {
 			return nil, &keptListing{err: err}
 		}
 	}
+	if x != nil {
+		x.kept = kept
+	}
 	lister := &retryStore{Store: s.store, policy: s.retry}
 	err := lister.List(ctx, func(info ObjectInfo) error {
+		at := int64(-1)
 		if kept != nil {
-			if err := kept.add(info); err != nil {
+			var err error
+			if at, err = kept.add(info); err != nil {
 				return err
 			}
 		}
 		if x == nil {
 			return nil
 		}
-		if len(x.hashes) >= maxIndexedKeys {
+		if len(x.entries) >= maxIndexedKeys {
 			s.log.Info("store holds too many objects to index; checking each blob with a stat",
 				"max_indexed", maxIndexedKeys)
 			x = nil
@@ -488,7 +561,7 @@ func (s *Syncer) listExisting(ctx context.Context) (*keyIndex, *keptListing) {
 			}
 			return nil
 		}
-		x.hashes = append(x.hashes, maphash.String(x.seed, info.Key))
+		x.add(info.Key, at)
 		return nil
 	})
 	if kept != nil {
@@ -504,7 +577,7 @@ func (s *Syncer) listExisting(ctx context.Context) (*keyIndex, *keptListing) {
 		return nil, kept
 	}
 	if x != nil {
-		slices.Sort(x.hashes)
+		x.sort()
 	}
 	s.log.Debug("listed the store", "duration", time.Since(started))
 	return x, kept

@@ -3,10 +3,13 @@ package blobsync
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -153,14 +156,19 @@ func misreporting(s Store, badPuts int32) Store {
 // listedStore is.
 type countingStore struct {
 	Store
-	stats, puts, lists atomic.Int32
-	listErr            error // returned by List instead of listing
-	hideMD5            bool  // Put confirms no MD5
+	stats, puts, lists, opens atomic.Int32
+	listErr                   error // returned by List instead of listing
+	hideMD5                   bool  // Put confirms no MD5
 }
 
 func (c *countingStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	c.stats.Add(1)
 	return c.Store.Stat(ctx, key)
+}
+
+func (c *countingStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	c.opens.Add(1)
+	return c.Store.Open(ctx, key)
 }
 
 func (c *countingStore) Put(ctx context.Context, key string, p Payload) (ObjectInfo, error) {
@@ -274,14 +282,62 @@ func TestSyncerListedStoreCancelled(t *testing.T) {
 }
 
 func TestKeyIndex(t *testing.T) {
-	x := &keyIndex{seed: maphash.MakeSeed()}
-	for _, key := range []string{"a", "b/c", "d"} {
-		x.hashes = append(x.hashes, maphash.String(x.seed, key))
+	kept, err := newKeptListing(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(x.hashes)
-	for key, want := range map[string]bool{"a": true, "b/c": true, "d": true, "b": false, "c": false, "": false} {
-		if got := x.mayHold(key); got != want {
-			t.Errorf("mayHold(%q) = %v, want %v", key, got, want)
+	t.Cleanup(kept.remove)
+	sum := md5.Sum([]byte("x"))
+	listing := []ObjectInfo{
+		{Key: "a", Size: 1, MD5: sum[:]},
+		{Key: "b/c", Size: 2, MaybeMD5: sum[:]},
+		{Key: "d", Size: 3},
+	}
+	withKept := &keyIndex{seed: maphash.MakeSeed(), kept: kept}
+	bare := &keyIndex{seed: withKept.seed}
+	for _, info := range listing {
+		at, err := kept.add(info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withKept.add(info.Key, at)
+		bare.add(info.Key, -1)
+	}
+	kept.finish(nil)
+	withKept.sort()
+	bare.sort()
+	for _, info := range listing {
+		got, found := withKept.find(info.Key)
+		if !found || !reflect.DeepEqual(got, info) {
+			t.Errorf("find(%q) = %+v, %v; want %+v as listed", info.Key, got, found, info)
+		}
+		if got, found := bare.find(info.Key); !found || got.Key != "" {
+			t.Errorf("find(%q) without a kept listing = %+v, %v; want a hit without details", info.Key, got, found)
+		}
+	}
+	for _, key := range []string{"b", "c", "", "A"} {
+		if _, found := withKept.find(key); found {
+			t.Errorf("find(%q) found a key the listing lacks", key)
+		}
+	}
+}
+
+func TestListedSame(t *testing.T) {
+	blob := BytesPayload([]byte("content"))
+	other := md5.Sum([]byte("other"))
+	for _, c := range []struct {
+		name   string
+		listed ObjectInfo
+		want   bool
+	}{
+		{"same size and MD5", ObjectInfo{Size: 7, MD5: blob.MD5()}, true},
+		{"same size and plain ETag", ObjectInfo{Size: 7, MaybeMD5: blob.MD5()}, true},
+		{"no digest", ObjectInfo{Size: 7}, false},
+		{"other digest", ObjectInfo{Size: 7, MaybeMD5: other[:]}, false},
+		{"other size", ObjectInfo{Size: 8, MD5: blob.MD5()}, false},
+	} {
+		if got := listedSame(c.listed, blob); got != c.want {
+			t.Errorf("%s: listedSame = %v, want %v", c.name, got, c.want)
 		}
 	}
 }
@@ -335,5 +391,41 @@ func BenchmarkSyncFileStore(b *testing.B) {
 		if res, err := s.Wait(); err != nil || res.Uploaded != len(blobs) {
 			b.Fatalf("sync: %+v, %v", res, err)
 		}
+	}
+}
+
+// TestListing lists a store to disk, marks some keys and names the rest.
+func TestListing(t *testing.T) {
+	store := openTempFileStore(t)
+	for _, key := range []string{"a", "b/c", "d", "e"} {
+		if _, err := store.Put(t.Context(), key, BytesPayload([]byte(key))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := ListToDisk(t.Context(), store, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if l.Len() != 4 {
+		t.Fatalf("Len = %d, want 4", l.Len())
+	}
+	for _, c := range []struct {
+		key  string
+		size int64
+		ok   bool
+	}{{"a", 1, true}, {"b/c", 3, true}, {"x", 0, false}, {"b", 0, false}} {
+		info, ok, err := l.Mark(c.key)
+		if err != nil || ok != c.ok || info.Size != c.size || (ok && info.Key != c.key) {
+			t.Errorf("Mark(%q) = %+v, %v, %v; want size %d, found %v", c.key, info, ok, err, c.size, c.ok)
+		}
+	}
+	var rest []string
+	if err := l.Unmarked(t.Context(), func(info ObjectInfo) error { rest = append(rest, info.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(rest)
+	if !slices.Equal(rest, []string{"d", "e"}) {
+		t.Errorf("Unmarked = %v, want [d e]", rest)
 	}
 }

@@ -263,6 +263,32 @@ func runMigrate(ctx context.Context, cfg *Config, report *report.Report) error {
 	if walkErr == nil && dumpReady {
 		startLoad()
 	}
+	// Verification lists the store again as soon as the uploads are done,
+	// while the database may still be loading: a look at the store taken
+	// after the last upload, independent of the run's own bookkeeping (an
+	// object deleted or replaced behind its back would show), yet off the
+	// window's critical path. It waits on disk for the loaded rows.
+	var (
+		storeListing *blobsync.Listing
+		listErr      error
+		listed       = make(chan struct{})
+	)
+	listCtx, stopListing := context.WithCancel(ctx)
+	defer func() {
+		stopListing()
+		<-listed
+		if storeListing != nil {
+			storeListing.Close()
+		}
+	}()
+	if walkErr == nil && uploadErr == nil {
+		go func() {
+			defer close(listed)
+			storeListing, listErr = blobsync.ListToDisk(listCtx, files.store, runDir)
+		}()
+	} else {
+		close(listed)
+	}
 	walkErr = sameAsUpload(walkErr, uploadErr)
 	end(errors.Join(walkErr, uploadErr))
 	if loadStarted {
@@ -276,7 +302,11 @@ func runMigrate(ctx context.Context, cfg *Config, report *report.Report) error {
 	}
 
 	endVerify := report.StartPhase("verify files")
-	report.Blobs, err = verify.CompareFiles(ctx, stage.target, files.store, cfg.FileTable, files.blobs)
+	<-listed
+	err = listErr
+	if err == nil {
+		report.Blobs, err = verify.CompareListedFiles(ctx, stage.target, storeListing, cfg.FileTable, files.blobs)
+	}
 	endVerify(err)
 	if err != nil || !cfg.Prune || !report.Verified() {
 		return err

@@ -101,30 +101,36 @@ const maxOrphansKept = 1000
 // SkippedBlob marks a UUID that names an entry the backup holds but that
 // was not uploaded.
 func CompareFiles(ctx context.Context, db dbcopy.Target, store blobsync.Store, ft FileTable, backupBlobs map[string]int64) (*FilesReport, error) {
-	objects := map[string]int64{}
-	err := store.List(ctx, func(o blobsync.ObjectInfo) error {
-		objects[o.Key] = o.Size
-		return nil
-	})
+	objects, err := blobsync.ListToDisk(ctx, store, "")
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", store, err)
+		return nil, err
 	}
-	r := &FilesReport{StoreObjects: len(objects), BackupBlobs: len(backupBlobs)}
-	referenced := make(map[string]bool, len(objects))
+	defer objects.Close()
+	return CompareListedFiles(ctx, db, objects, ft, backupBlobs)
+}
+
+// CompareListedFiles is CompareFiles against a listing of the store taken
+// beforehand (after the upload), kept on disk so that memory stays flat
+// however many objects the store holds. It marks the objects it looks up.
+func CompareListedFiles(ctx context.Context, db dbcopy.Target, objects *blobsync.Listing, ft FileTable, backupBlobs map[string]int64) (*FilesReport, error) {
+	r := &FilesReport{StoreObjects: objects.Len(), BackupBlobs: len(backupBlobs)}
 	cols := []string{ft.KeyColumn, ft.SizeColumn, ft.HasContentsColumn, ft.KindColumn}
-	err = db.ScanTable(ctx, ft.Table, cols, func(v []any) error {
+	err := db.ScanTable(ctx, ft.Table, cols, func(v []any) error {
 		uuid := asString(v[0])
 		if uuid == "" {
 			return nil
 		}
 		key := ft.Prefix + uuid + ft.Suffix
-		referenced[key] = true
+		object, stored, err := objects.Mark(key)
+		if err != nil {
+			return err
+		}
+		got := object.Size
 		if !asBool(v[2]) && asString(v[3]) != thumbnailKind {
 			return nil
 		}
 		r.Expected++
 		size, sizeKnown := asInt(v[1])
-		got, stored := objects[key]
 		backupSize, inBackup := backupBlobs[strings.ToLower(uuid)]
 		skipped := inBackup && backupSize == SkippedBlob
 		if inBackup && !skipped && sizeKnown && size >= 0 && backupSize != size {
@@ -153,13 +159,15 @@ func CompareFiles(ctx context.Context, db dbcopy.Target, store blobsync.Store, f
 	if err != nil {
 		return nil, fmt.Errorf("read %s from %s: %w", ft.Table, db, err)
 	}
-	for key := range objects {
-		if !referenced[key] {
-			r.OrphanCount++
-			if len(r.Orphans) < maxOrphansKept {
-				r.Orphans = append(r.Orphans, key)
-			}
+	err = objects.Unmarked(ctx, func(o blobsync.ObjectInfo) error {
+		r.OrphanCount++
+		if len(r.Orphans) < maxOrphansKept {
+			r.Orphans = append(r.Orphans, o.Key)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return r, nil
 }
