@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/internal/samplegen"
 	"github.com/mxmigrate/mxmigrate/internal/testenv"
 	"github.com/mxmigrate/mxmigrate/pipeline"
@@ -122,7 +123,7 @@ func TestMigrateAfterPreseedAsksOnlyForTheDifference(t *testing.T) {
 			for _, overwrite := range []bool{false, true} {
 				cfg.Overwrite = overwrite
 				if overwrite {
-					cfg.IfExists = "drop"
+					cfg.IfExists = dbcopy.IfExistsDrop
 				}
 				calls.reset()
 				rep, err = run(t, "migrate", pipeline.Migrate, cfg)
