@@ -25,8 +25,10 @@ type Results struct {
 
 // GroupResult is one comparison: mxmigrate first, then the baselines.
 type GroupResult struct {
-	Name        string            `json:"name"`
-	Title       string            `json:"title"`
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	// Layout is "shared" or "pinned" (layout.go).
+	Layout      string            `json:"layout,omitempty"`
 	Contenders  []ContenderResult `json:"contenders"`
 	Comparisons []Comparison      `json:"comparisons"`
 	Claims      []ClaimResult     `json:"claims,omitempty"`
