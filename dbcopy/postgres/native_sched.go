@@ -96,8 +96,14 @@ func (n *nativeLoad) schedule(ctx context.Context, withData, withPost bool, labe
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	entries := 0 // the counts are the verification's, not entries
+	for _, it := range items {
+		if it.pe.act != actCount {
+			entries++
+		}
+	}
 	s := &scheduler{n: n, ctx: ctx, cancel: cancel, locks: map[int]int{}, remaining: len(items),
-		progress: newItemProgress(l.opts.Progress, label, int64(len(items)))}
+		progress: newItemProgress(l.opts.Progress, label, int64(entries))}
 	s.cond = sync.NewCond(&s.mu)
 	for _, it := range items {
 		if it.waiting == 0 {
