@@ -24,7 +24,7 @@ import (
 	"github.com/mxmigrate/mxmigrate/verify"
 )
 
-const sampleBackup = "../../testdata/sample.tar.gz"
+const sampleBackup = "../testdata/sample.tar.gz"
 
 // storeKind starts a store server and returns a fresh, empty store URL.
 type storeKind struct {
