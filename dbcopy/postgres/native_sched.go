@@ -191,6 +191,14 @@ func (s *scheduler) worker(extra []string) {
 	}
 }
 
+// alone is true when the calling connection's task is the only work the
+// load has right now: no other connection busy, nothing ready to start.
+func (s *scheduler) alone() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.busy == 1 && len(s.ready) == 0 && len(s.splits) == 0
+}
+
 // buildsIndex is true for the post-data entries that sort a table into a
 // new index: CREATE INDEX and ADD CONSTRAINT ... PRIMARY KEY / UNIQUE /
 // EXCLUDE.
@@ -208,9 +216,7 @@ func (s *scheduler) setIndexWorkers(c *loadConn, t *task) error {
 	if t.item == nil || !buildsIndex(t.item.pe.e) {
 		return nil
 	}
-	s.mu.Lock()
-	alone := s.busy == 1 && len(s.ready) == 0 && len(s.splits) == 0
-	s.mu.Unlock()
+	alone := s.alone()
 	if alone == !c.serialIndexes {
 		return nil
 	}

@@ -83,3 +83,26 @@ func TestSplitStreamCutsAtRowBoundaries(t *testing.T) {
 // onlyReader hides io.WriterTo and friends, so that io.Copy calls Read
 // with its own buffers as pgconn does.
 type onlyReader struct{ io.Reader }
+
+func TestIndexBuildIsAloneOnlyWithoutOtherWork(t *testing.T) {
+	tests := []struct {
+		name   string
+		busy   int
+		ready  int
+		splits int
+		alone  bool
+	}{
+		{name: "the only task, nothing ready", busy: 1, alone: true},
+		{name: "another connection busy", busy: 2},
+		{name: "an item ready for an idle connection", busy: 1, ready: 1},
+		{name: "a split table being copied", busy: 1, splits: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scheduler{busy: tc.busy, ready: make([]*schedItem, tc.ready), splits: make([]*activeSplit, tc.splits)}
+			if got := s.alone(); got != tc.alone {
+				t.Errorf("alone() = %v, want %v", got, tc.alone)
+			}
+		})
+	}
+}
