@@ -192,11 +192,21 @@ func (s *scheduler) worker(extra []string) {
 }
 
 // alone is true when the calling connection's task is the only work the
-// load has right now: no other connection busy, nothing ready to start.
+// load has right now: no other connection busy, no split table being
+// copied, and no ready item that could start (one waiting for a table the
+// running task holds cannot).
 func (s *scheduler) alone() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.busy == 1 && len(s.ready) == 0 && len(s.splits) == 0
+	if s.busy != 1 || len(s.splits) > 0 {
+		return false
+	}
+	for _, it := range s.ready {
+		if !s.conflicts(it) {
+			return false
+		}
+	}
+	return true
 }
 
 // buildsIndex is true for the post-data entries that sort a table into a
