@@ -81,6 +81,10 @@ func run(ctx context.Context, log *slog.Logger, args []string) error {
 func benchmark(ctx context.Context, log *slog.Logger, root, backup string, facts datasetFacts, runs int, profile string, stepTimeout time.Duration) error {
 	started := time.Now()
 	loadAtStart := loadAverage()
+	layouts, layoutNotes, err := layoutsFromEnv()
+	if err != nil {
+		return err
+	}
 	tools, err := findTools(ctx, log, root)
 	if err != nil {
 		return err
@@ -120,13 +124,30 @@ func benchmark(ctx context.Context, log *slog.Logger, root, backup string, facts
 		return err
 	}
 	specs := b.groups()
-	groups, err := b.runGroups(ctx, specs, runs)
-	if err != nil {
-		return err
+	// Every comparison runs in each layout (layout.go), one layout after
+	// the other.
+	var groups []GroupResult
+	for _, l := range layouts {
+		if err := b.applyLayout(ctx, l); err != nil {
+			return err
+		}
+		pass, err := b.runGroups(ctx, specs, runs)
+		if err != nil {
+			return err
+		}
+		markLayout(pass, l)
+		if l.name == layoutPinned {
+			wholeVersusParts(pass, l)
+		}
+		groups = append(groups, pass...)
 	}
-	results := &Results{Started: started, Size: facts.Preset.Name, Runs: runs, Dataset: b.dataset, Groups: groups,
-		Notes: append(tools.notes, sqlServerNotes(groups, b.dataset)...)}
+	notes := append(tools.notes, layoutNotes...)
+	notes = append(notes, sqlServerNotes(groups, b.dataset)...)
+	results := &Results{Started: started, Size: facts.Preset.Name, Runs: runs, Dataset: b.dataset, Groups: groups, Notes: notes}
 	results.Conditions = conditions(b)
+	for _, l := range layouts {
+		results.Conditions = append(results.Conditions, "The "+l.describe()+".")
+	}
 	results.Verify = verifyThroughput(groups, b.dataset)
 	if name, why := chooseProfile(profile, groups); name != "" {
 		results.Profile = b.profile(ctx, specs, name, why, filepath.Join(root, "bench", "results"), stamp)

@@ -25,8 +25,10 @@ type Results struct {
 
 // GroupResult is one comparison: mxmigrate first, then the baselines.
 type GroupResult struct {
-	Name        string            `json:"name"`
-	Title       string            `json:"title"`
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	// Layout is "shared" or "pinned" (layout.go).
+	Layout      string            `json:"layout,omitempty"`
 	Contenders  []ContenderResult `json:"contenders"`
 	Comparisons []Comparison      `json:"comparisons"`
 	Claims      []ClaimResult     `json:"claims,omitempty"`
@@ -84,7 +86,7 @@ type Comparison struct {
 	MedianSpeedup float64   `json:"medianSpeedup"`
 }
 
-// ClaimResult is one of the issue's targets, checked.
+// ClaimResult is one of the targets the benchmark checks, checked.
 type ClaimResult struct {
 	Claim    string `json:"claim"`
 	Measured string `json:"measured"`
@@ -172,7 +174,7 @@ func renderMarkdown(r *Results) string {
 		claims = append(claims, g.Claims...)
 	}
 	if len(claims) > 0 {
-		p("## The issue's claims\n\n| claim | measured | met |\n|---|---|---|\n")
+		p("## Claims\n\n| claim | measured | met |\n|---|---|---|\n")
 		for _, c := range claims {
 			p("| %s | %s | %s |\n", c.Claim, c.Measured, yesNo(c.Met))
 		}

@@ -39,6 +39,8 @@ type bench struct {
 	// profileEnv is added to mxmigrate's environment in the profile run.
 	profileEnv []string
 	seq        int
+	// layout is where the timed commands run (layout.go).
+	layout layout
 }
 
 type migratedTargets struct{ db, bucket string }
@@ -77,7 +79,7 @@ type groupSpec struct {
 	memory      *memoryClaim
 }
 
-// speedClaim bounds one comparison, in the terms the issue states it:
+// speedClaim bounds one comparison, in the terms the README states it:
 // either a speedup (the baseline's wall time over mxmigrate's) of at least
 // minSpeedup, or mxmigrate's wall time over the baseline's of at most
 // maxTimeRatio; each the median of the per-run ratios.
@@ -242,7 +244,8 @@ func (b *bench) timeStep(ctx context.Context, st step, logName string) (Measurem
 		return Measurement{}, err
 	}
 	defer logFile.Close()
-	cmd := exec.CommandContext(ctx, b.tools.time, append([]string{"-v", "-o", statsPath}, st.argv...)...)
+	argv := b.clientArgv(append([]string{b.tools.time, "-v", "-o", statsPath}, st.argv...))
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = b.root
 	cmd.Env = append(b.baseEnv(), st.env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

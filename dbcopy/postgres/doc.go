@@ -77,6 +77,48 @@
 //     the server's setting is lower, so that an index of a few million rows
 //     sorts in memory: at most Jobs sessions use it at once, so the server
 //     needs at most Jobs x 256MB for index builds.
+//   - An index build (CREATE INDEX, or a key's ADD CONSTRAINT) uses the
+//     server's parallel maintenance workers only when it runs alone: while
+//     other connections load or build, max_parallel_maintenance_workers is
+//     0 for it. The Jobs connections keep the server's cores busy already;
+//     a parallel build there costs more CPU in all (workers started, each
+//     sorting its share of maintenance_work_mem apart, often on disk, then
+//     merged) and finishes no sooner. The index is the same either way.
+//
+// # Verification during the load
+//
+// The verification counts every table's rows against the dump's own
+// count. The native loader counts each table it loads as soon as the
+// table's data and the post-data entries on it alone (indexes, keys) are
+// done, on whichever connection has nothing bigger to do, while other
+// tables still load; Inventory then counts only the tables the load did
+// not count, and reads sequences, indexes and constraints as before. The
+// count stays an independent proof: it is a count(*) of the committed
+// table by a statement of its own, not the loader's word (COPY's row
+// count), taken after the last entry that could change the table's rows
+// or lock it alone; nothing after it in the load writes rows, and the
+// run holds the target's lock. The counts are kept by the Target for the
+// first Inventory after the load only: `verify` on its own, a resumed
+// load and a second Inventory count every table. Parallel query is off
+// for these counts (max_parallel_workers_per_gather = 0), as they run
+// beside the loads.
+//
+// # When the load starts
+//
+// The load starts once the dump has been read to its end, never while it
+// is still being spooled. The pipeline reads every data block of the dump
+// while it spools it (pipeline/dump.go) so that a truncated or corrupt
+// dump is bad input found before the first write to the target (exit 2,
+// with inspect's message). Loading the tables whose data is already
+// spooled would start writing before that check: a dump cut in its last
+// table would leave created tables and loaded rows behind, in a target
+// that a rerun must then recognise as partial. Holding all of it in one
+// uncommitted transaction would keep the rule, but it serialises the
+// early load on one connection, holds an exclusive lock on every table
+// until the end of the spool, and a kill would throw it away. Spooling
+// the 1g bench dump takes about two seconds of a fifteen-second run, most
+// of it decompressing the table data to check and count it, which the
+// rule requires; what overlaps instead is the verification, above.
 //
 // # Safety rails
 //

@@ -50,9 +50,17 @@ WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1`, t.schema)
 	if err != nil {
 		return fmt.Errorf("list tables: %w", err)
 	}
-	refs := make([]tableRef, len(names))
-	for i, name := range names {
-		refs[i] = tableRef{schema: t.schema, name: name}
+	// Tables the load counted once their data and indexes were in are not
+	// counted again; every other table, and every table of a later
+	// Inventory, is.
+	early := t.takeCounts()
+	var refs []tableRef
+	for _, name := range names {
+		if n, ok := early[name]; ok {
+			inv.Tables[name] = n
+			continue
+		}
+		refs = append(refs, tableRef{schema: t.schema, name: name})
 	}
 	counts, err := t.countRows(ctx, refs, t.opts.Jobs)
 	if err != nil {

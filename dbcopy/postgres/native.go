@@ -145,6 +145,8 @@ type loadConn struct {
 	n       *nativeLoad
 	schema  string // search_path set for old archives, which lack SEARCHPATH
 	tableAM string
+	// serialIndexes: max_parallel_maintenance_workers is 0 on this session.
+	serialIndexes bool
 }
 
 func (c *loadConn) close() { closeQuietly(c.conn) }

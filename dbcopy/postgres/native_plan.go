@@ -25,6 +25,7 @@ const (
 	actTableData               // COPY the entry's data
 	actBlobData                // BLOBS: write the large objects' contents
 	actWarning                 // WARNING: a message pg_dump left, logged
+	actCount                   // not an entry: count a loaded table's rows for the verification
 )
 
 // entryActions lists every entry kind pg_dump 10 to 17 writes. A kind not

@@ -79,6 +79,7 @@ type scheduler struct {
 	remaining int
 	locks     map[int]int // table -> number of shared holders, -1 when exclusive
 	splits    []*activeSplit
+	busy      int // connections running a task
 	err       error
 	progress  itemProgress
 }
@@ -95,8 +96,14 @@ func (n *nativeLoad) schedule(ctx context.Context, withData, withPost bool, labe
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	entries := 0 // the counts are the verification's, not entries
+	for _, it := range items {
+		if it.pe.act != actCount {
+			entries++
+		}
+	}
 	s := &scheduler{n: n, ctx: ctx, cancel: cancel, locks: map[int]int{}, remaining: len(items),
-		progress: newItemProgress(l.opts.Progress, label, int64(len(items)))}
+		progress: newItemProgress(l.opts.Progress, label, int64(entries))}
 	s.cond = sync.NewCond(&s.mu)
 	for _, it := range items {
 		if it.waiting == 0 {
@@ -121,6 +128,10 @@ func (n *nativeLoad) schedule(ctx context.Context, withData, withPost bool, labe
 	if low {
 		extra = append(extra, "SET maintenance_work_mem = '"+indexMemory+"'")
 	}
+	// The only queries of these sessions are the verification's counts,
+	// which run beside the loads: parallel workers would only take CPU
+	// from them.
+	extra = append(extra, "SET max_parallel_workers_per_gather = 0")
 	jobs := max(1, min(l.opts.Jobs, len(items)+1))
 	var wg sync.WaitGroup
 	for range jobs {
@@ -180,6 +191,56 @@ func (s *scheduler) worker(extra []string) {
 	}
 }
 
+// alone is true when the calling connection's task is the only work the
+// load has right now: no other connection busy, no split table being
+// copied, and no ready item that could start (one waiting for a table the
+// running task holds cannot).
+func (s *scheduler) alone() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.busy != 1 || len(s.splits) > 0 {
+		return false
+	}
+	for _, it := range s.ready {
+		if !s.conflicts(it) {
+			return false
+		}
+	}
+	return true
+}
+
+// buildsIndex is true for the post-data entries that sort a table into a
+// new index: CREATE INDEX and ADD CONSTRAINT ... PRIMARY KEY / UNIQUE /
+// EXCLUDE.
+func buildsIndex(e *pgdump.Entry) bool {
+	return e.Desc == "INDEX" || e.Desc == "CONSTRAINT"
+}
+
+// setIndexWorkers lets an index build use the server's parallel workers
+// only when it runs alone: while other connections load or build, the
+// server's cores are busy already, and a parallel build costs more CPU in
+// all (worker start, each worker's share of maintenance_work_mem sorted
+// apart, often on disk, then merged) for no gain in time. Called with the
+// connection idle, before the entry runs.
+func (s *scheduler) setIndexWorkers(c *loadConn, t *task) error {
+	if t.item == nil || !buildsIndex(t.item.pe.e) {
+		return nil
+	}
+	alone := s.alone()
+	if alone == !c.serialIndexes {
+		return nil
+	}
+	stmt := "SET max_parallel_maintenance_workers = 0"
+	if alone {
+		stmt = "RESET max_parallel_maintenance_workers"
+	}
+	if err := c.exec(s.ctx, stmt); err != nil {
+		return entryError(t.item.pe.e, err, stmt)
+	}
+	c.serialIndexes = !alone
+	return nil
+}
+
 // next waits for work: nil when everything is done or the load failed.
 func (s *scheduler) next() *task {
 	s.mu.Lock()
@@ -189,6 +250,7 @@ func (s *scheduler) next() *task {
 			return nil
 		}
 		if t := s.pick(); t != nil {
+			s.busy++
 			return t
 		}
 		s.cond.Wait()
@@ -256,6 +318,7 @@ func (s *scheduler) finish(t *task) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.cond.Broadcast()
+	s.busy--
 	it := t.item
 	if it == nil {
 		return // a part of a split table: its leader finishes the item
@@ -273,11 +336,16 @@ func (s *scheduler) finish(t *task) {
 			s.ready = append(s.ready, d)
 		}
 	}
-	s.progress.add(1)
+	if it.pe.act != actCount {
+		s.progress.add(1)
+	}
 }
 
 func (s *scheduler) run(c *loadConn, t *task) error {
 	ctx := s.ctx
+	if err := s.setIndexWorkers(c, t); err != nil {
+		return err
+	}
 	if t.item == nil {
 		err := s.copyPart(c, t.join)
 		s.mu.Lock()
@@ -294,6 +362,14 @@ func (s *scheduler) run(c *loadConn, t *task) error {
 		return s.n.loadTable(ctx, c, t.item)
 	case actBlobData:
 		return s.n.loadBlobs(ctx, c, pe.e)
+	case actCount:
+		var rows int64
+		q := "SELECT count(*) FROM " + qualifiedName(pe.e)
+		if err := c.conn.QueryRow(ctx, q).Scan(&rows); err != nil {
+			return entryError(pe.e, err, q)
+		}
+		s.n.l.t.recordCount(pe.e.Tag, rows)
+		return nil
 	default:
 		return c.runSQL(ctx, pe)
 	}
@@ -596,5 +672,41 @@ func (n *nativeLoad) buildItems(ctx context.Context, withData, withPost bool) ([
 			}
 		}
 	}
+	if withData && withPost {
+		items = append(items, n.countItems(items)...)
+	}
 	return items, nil
+}
+
+// countItems adds, for every table of the target schema that this
+// schedule loads with its indexes, the count of its rows for the
+// verification: it runs once the table's data and the post-data entries
+// on it alone (indexes, keys) are done, while other tables still load, on
+// whichever connection has nothing bigger to do. A table loaded without
+// them (a run stopped before post-data, a resumed run's post-data) is
+// counted by Inventory at the end.
+func (n *nativeLoad) countItems(items []*schedItem) []*schedItem {
+	var counts []*schedItem
+	byTable := map[int]*schedItem{}
+	for _, it := range items {
+		e := it.pe.e
+		if it.pe.act != actTableData || e.Namespace != n.l.t.schema || len(e.Dependencies) == 0 {
+			continue
+		}
+		table := e.Dependencies[0]
+		c := &schedItem{pe: planEntry{e: e, act: actCount}, locks: []lockReq{{table: table}}, waiting: 1}
+		it.dependents = append(it.dependents, c)
+		byTable[table] = c
+		counts = append(counts, c)
+	}
+	for _, it := range items {
+		if len(it.locks) != 1 || it.pe.e.Section != pgdump.SectionPostData {
+			continue
+		}
+		if c, ok := byTable[it.locks[0].table]; ok {
+			it.dependents = append(it.dependents, c)
+			c.waiting++
+		}
+	}
+	return counts
 }

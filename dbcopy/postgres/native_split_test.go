@@ -83,3 +83,31 @@ func TestSplitStreamCutsAtRowBoundaries(t *testing.T) {
 // onlyReader hides io.WriterTo and friends, so that io.Copy calls Read
 // with its own buffers as pgconn does.
 type onlyReader struct{ io.Reader }
+
+func TestIndexBuildIsAloneOnlyWithoutOtherWork(t *testing.T) {
+	const table = 7
+	free := &schedItem{locks: []lockReq{{table: table + 1}}}
+	blocked := &schedItem{locks: []lockReq{{table: table}}}
+	tests := []struct {
+		name   string
+		busy   int
+		ready  []*schedItem
+		splits int
+		alone  bool
+	}{
+		{name: "the only task, nothing ready", busy: 1, alone: true},
+		{name: "another connection busy", busy: 2},
+		{name: "an item ready for an idle connection", busy: 1, ready: []*schedItem{free}},
+		{name: "only an item waiting for the table the task holds", busy: 1, ready: []*schedItem{blocked}, alone: true},
+		{name: "a split table being copied", busy: 1, splits: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// The running task holds the table alone (ADD CONSTRAINT).
+			s := &scheduler{busy: tc.busy, ready: tc.ready, splits: make([]*activeSplit, tc.splits), locks: map[int]int{table: -1}}
+			if got := s.alone(); got != tc.alone {
+				t.Errorf("alone() = %v, want %v", got, tc.alone)
+			}
+		})
+	}
+}

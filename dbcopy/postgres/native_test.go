@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -344,3 +345,57 @@ func TestFreezeCopy(t *testing.T) {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// The native loader counts each table it loads once the table's data and
+// indexes are in; the Inventory right after takes those counts, and any
+// later Inventory counts the tables again.
+func TestLoadCountsItsTablesForTheInventory(t *testing.T) {
+	f := sourceFixture(t)
+	ctx := testCtx(t)
+	for _, jobs := range []int{1, 3} {
+		t.Run(fmt.Sprintf("jobs %d", jobs), func(t *testing.T) {
+			url := newDatabase(t)
+			opts := dbcopy.Options{Jobs: jobs, Loader: LoaderNative}
+			tg := openTarget(t, url, opts)
+			if _, err := migrate(ctx, tg, f.src, opts, 0); err != nil {
+				t.Fatalf("native load: %v", err)
+			}
+			tg.countedMu.Lock()
+			early := maps.Clone(tg.counted)
+			tg.countedMu.Unlock()
+			if len(early) != len(f.src.Tables) {
+				t.Errorf("the load counted %d tables, the dump holds %d: %v", len(early), len(f.src.Tables), early)
+			}
+			for _, tb := range f.src.Tables {
+				if n, ok := early[tb.Name]; !ok || n != tb.Rows {
+					t.Errorf("table %s: counted %d (%v) during the load, the dump holds %d", tb.Name, n, ok, tb.Rows)
+				}
+			}
+			inv, err := tg.Inventory(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tb := range f.src.Tables {
+				if inv.Tables[tb.Name] != tb.Rows {
+					t.Errorf("inventory of %s: %d rows, the dump holds %d", tb.Name, inv.Tables[tb.Name], tb.Rows)
+				}
+			}
+			// A later Inventory counts afresh: a row deleted since shows.
+			victim := f.src.Tables[0]
+			for _, tb := range f.src.Tables {
+				if tb.Rows > victim.Rows {
+					victim = tb
+				}
+			}
+			execSQL(t, url, fmt.Sprintf(`DELETE FROM public.%s WHERE ctid = (SELECT min(ctid) FROM public.%s)`,
+				pgx.Identifier{victim.Name}.Sanitize(), pgx.Identifier{victim.Name}.Sanitize()))
+			inv, err = tg.Inventory(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := inv.Tables[victim.Name]; got != victim.Rows-1 {
+				t.Errorf("second inventory of %s: %d rows, want %d after one delete", victim.Name, got, victim.Rows-1)
+			}
+		})
+	}
+}

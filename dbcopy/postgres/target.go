@@ -43,6 +43,32 @@ type Target struct {
 	mu       sync.Mutex
 	lockConn *pgx.Conn // the connection holding the advisory lock, if held
 	unlock   func()
+
+	// counted holds the row counts the native loader took of the tables
+	// it loaded, each once the table's data and indexes were in, so that
+	// Inventory need not count them again (native_sched.go, doc.go).
+	countedMu sync.Mutex
+	counted   map[string]int64
+}
+
+// recordCount keeps a table's row count, counted during the load.
+func (t *Target) recordCount(table string, rows int64) {
+	t.countedMu.Lock()
+	defer t.countedMu.Unlock()
+	if t.counted == nil {
+		t.counted = map[string]int64{}
+	}
+	t.counted[table] = rows
+}
+
+// takeCounts hands over the counts taken during the load, once: a later
+// Inventory counts everything again.
+func (t *Target) takeCounts() map[string]int64 {
+	t.countedMu.Lock()
+	defer t.countedMu.Unlock()
+	c := t.counted
+	t.counted = nil
+	return c
 }
 
 var _ dbcopy.Target = (*Target)(nil)
