@@ -357,7 +357,7 @@ func TestLoadCountsItsTablesForTheInventory(t *testing.T) {
 			url := newDatabase(t)
 			opts := dbcopy.Options{Jobs: jobs, Loader: LoaderNative}
 			tg := openTarget(t, url, opts)
-			if _, err := migrate(ctx, tg, f.src, opts, 0); err != nil {
+			if _, err := migrate(ctx, tg, f.src, 0); err != nil {
 				t.Fatalf("native load: %v", err)
 			}
 			tg.countedMu.Lock()
