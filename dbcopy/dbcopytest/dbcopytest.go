@@ -20,10 +20,8 @@
 package dbcopytest
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -554,42 +552,11 @@ func (s *suite) agreesWithDump(t *testing.T, tg dbcopy.Target) *dbcopy.Inventory
 // counted from its data.
 func loadSample(t *testing.T) *dbcopy.Source {
 	t.Helper()
-	f, err := os.Open(filepath.Join(moduleRoot(t), sampleBackup))
+	src, err := describe(testenv.ExtractDump(t, filepath.Join(moduleRoot(t), sampleBackup)))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("read %s's dump: %v", sampleBackup, err)
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s has no db/db.backup: %v", sampleBackup, err)
-		}
-		if strings.TrimPrefix(h.Name, "./") != "db/db.backup" {
-			continue
-		}
-		path := filepath.Join(t.TempDir(), "db.backup")
-		out, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = io.Copy(out, tr)
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		src, err := describe(path)
-		if err != nil {
-			t.Fatalf("read %s's dump: %v", sampleBackup, err)
-		}
-		return src
-	}
+	return src
 }
 
 func describe(path string) (*dbcopy.Source, error) {

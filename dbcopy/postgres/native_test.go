@@ -1,11 +1,8 @@
 package postgres
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -212,34 +209,7 @@ func sourceOf(t *testing.T, path string) *dbcopy.Source {
 // a temporary file.
 func extractSampleDump(t *testing.T) string {
 	t.Helper()
-	f, err := os.Open("../../testdata/sample.tar.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("sample.tar.gz has no db/db.backup: %v", err)
-		}
-		if strings.TrimPrefix(h.Name, "./") == "db/db.backup" {
-			out := filepath.Join(t.TempDir(), "db.backup")
-			w, err := os.Create(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := io.Copy(w, tr); err != nil {
-				t.Fatal(err)
-			}
-			w.Close()
-			return out
-		}
-	}
+	return testenv.ExtractDump(t, "../../testdata/sample.tar.gz")
 }
 
 // snapshotQueries describe a database's public schema: every table's
