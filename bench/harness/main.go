@@ -228,7 +228,7 @@ func verifyThroughput(groups []GroupResult, d datasetFacts) *Throughput {
 // conditions say what the figures do not show.
 func conditions(b *bench) []string {
 	return []string{
-		fmt.Sprintf("Warm page cache: the backup (%s) was read once before the timed runs and the extracted dump was restored once, so with this much RAM every contender reads its input from memory. The page cache was not dropped between runs: that needs privileges and would disturb the others using this machine.", mb(b.dataset.ArchiveBytes)),
+		fmt.Sprintf("Warm page cache: the backup (%s) was read once before the timed runs and the extracted dump was restored once, so with this much RAM every contender reads its input from memory. The page cache was not dropped between runs: that needs privileges and would disturb the others using this machine. Before each timed run the server takes a CHECKPOINT and the kernel writes out dirty pages (sync), untimed, so no contender pays for the write-back of the one before it.", mb(b.dataset.ArchiveBytes)),
 		"Shared machine: other jobs may have run at the same time (load averages in the machine table); the per-run pairs and alternating order are there to even that out, not to remove it.",
 		"PostgreSQL: one throwaway cluster (internal/pgserver) on 127.0.0.1 with fsync, synchronous_commit and full_page_writes off; every run of every contender gets a fresh empty database.",
 		"MinIO: one server on 127.0.0.1 with a single drive on the same disk; every run gets a fresh bucket. Both uploaders use 16 transfers.",

@@ -189,6 +189,7 @@ func (b *bench) runTrial(ctx context.Context, c contender, run, position int) Sa
 		s.Error = "prepare: " + err.Error()
 		return s
 	}
+	b.settle(ctx)
 	// Cleanup runs after an interrupt too, with a budget of its own.
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
