@@ -211,23 +211,12 @@ ORDER BY i.indrelid, ic.relname`, schema)
 	if err != nil {
 		return fmt.Errorf("read indexes of schema %q: %w", schema, err)
 	}
-	var (
-		oid                    uint32
-		name, method, def      string
-		unique, partial, exprs bool
-		keyCount               int16
-		cols                   []string
-		options                []int16
-		nullsNotDistinct       bool
-	)
-	_, err = pgx.ForEachRow(rows, []any{&oid, &name, &unique, &method, &partial, &exprs, &def, &keyCount, &cols, &options, &nullsNotDistinct}, func() error {
-		t := byOID[oid]
-		if t == nil {
-			return nil
+	var oid uint32
+	var r indexRow
+	_, err = pgx.ForEachRow(rows, []any{&oid, &r.name, &r.unique, &r.method, &r.partial, &r.exprs, &r.def, &r.keyCount, &r.cols, &r.options, &r.nullsNotDistinct}, func() error {
+		if t := byOID[oid]; t != nil {
+			t.Indexes = append(t.Indexes, r.index())
 		}
-		idx := newIndex(name, unique, method, partial, exprs, def, int(keyCount), cols, options)
-		idx.NullsNotDistinct = nullsNotDistinct
-		t.Indexes = append(t.Indexes, idx)
 		return nil
 	})
 	if err != nil {
@@ -242,8 +231,19 @@ const (
 	indexOptionNullsFirst = 2
 )
 
-func newIndex(name string, unique bool, method string, partial, exprs bool, def string, keyCount int, cols []string, options []int16) Index {
-	idx := Index{Name: name, Unique: unique, Method: method, Definition: def}
+// indexRow is one row of the index query above.
+type indexRow struct {
+	name, method, def      string
+	unique, partial, exprs bool
+	keyCount               int16
+	cols                   []string
+	options                []int16
+	nullsNotDistinct       bool
+}
+
+func (r indexRow) index() Index {
+	idx := Index{Name: r.name, Unique: r.unique, Method: r.method, Definition: r.def, NullsNotDistinct: r.nullsNotDistinct}
+	keyCount, cols, options := int(r.keyCount), r.cols, r.options
 	for i, col := range cols {
 		if i >= keyCount {
 			idx.Include = append(idx.Include, col)
@@ -260,12 +260,12 @@ func newIndex(name string, unique bool, method string, partial, exprs bool, def 
 		})
 	}
 	switch {
-	case partial:
+	case r.partial:
 		idx.NotConvertible = "partial index"
-	case exprs:
+	case r.exprs:
 		idx.NotConvertible = "expression index"
-	case method != "btree":
-		idx.NotConvertible = method + " index"
+	case r.method != "btree":
+		idx.NotConvertible = r.method + " index"
 	}
 	return idx
 }

@@ -167,11 +167,11 @@ func (n *nativeLoad) runPhase(ctx context.Context, phase, until string) (next st
 		return phaseData, n.preData(ctx)
 	case phaseData:
 		if until == phasePostData {
-			return phasePostData, n.schedule(ctx, true, false, phaseData)
+			return phasePostData, n.schedule(ctx, dataSection, phaseData)
 		}
-		return phaseDone, n.schedule(ctx, true, true, "data and post-data")
+		return phaseDone, n.schedule(ctx, dataSection|postDataSection, "data and post-data")
 	case phasePostData:
-		return phaseDone, n.schedule(ctx, false, true, phasePostData)
+		return phaseDone, n.schedule(ctx, postDataSection, phasePostData)
 	}
 	return "", fmt.Errorf("unknown phase %q", phase)
 }

@@ -84,10 +84,20 @@ type scheduler struct {
 	progress  itemProgress
 }
 
-// schedule loads the data (withData) and builds the post-data objects
-// (withPost) that are not there yet, in parallel.
-func (n *nativeLoad) schedule(ctx context.Context, withData, withPost bool, label string) error {
-	items, err := n.buildItems(ctx, withData, withPost)
+// sections says which parts of the dump a schedule runs.
+type sections uint8
+
+const (
+	dataSection sections = 1 << iota
+	postDataSection
+)
+
+func (s sections) has(part sections) bool { return s&part != 0 }
+
+// schedule loads the data and builds the post-data objects of the given
+// sections that are not there yet, in parallel.
+func (n *nativeLoad) schedule(ctx context.Context, parts sections, label string) error {
+	items, err := n.buildItems(ctx, parts)
 	if err != nil {
 		return err
 	}
@@ -536,7 +546,7 @@ func (n *nativeLoad) loadBlobs(ctx context.Context, c *loadConn, e *pgdump.Entry
 // dependencies, leaving out what an earlier run finished: tables recorded
 // as loaded (or holding exactly the dump's rows) and post-data objects
 // that exist.
-func (n *nativeLoad) buildItems(ctx context.Context, withData, withPost bool) ([]*schedItem, error) {
+func (n *nativeLoad) buildItems(ctx context.Context, parts sections) ([]*schedItem, error) {
 	l := n.l
 	a := n.af.Archive
 	// tableData maps a TABLE's dump ID to its TABLE DATA's.
@@ -555,7 +565,7 @@ func (n *nativeLoad) buildItems(ctx context.Context, withData, withPost bool) ([
 	}
 	var present map[string]bool
 	var err error
-	if withData {
+	if parts.has(dataSection) {
 		if done, err = n.loadedTables(ctx); err != nil {
 			return nil, err
 		}
@@ -574,7 +584,7 @@ func (n *nativeLoad) buildItems(ctx context.Context, withData, withPost bool) ([
 			}
 		}
 	}
-	if withPost {
+	if parts.has(postDataSection) {
 		if present, err = presentObjects(ctx, l.conn); err != nil {
 			return nil, err
 		}
@@ -591,7 +601,7 @@ func (n *nativeLoad) buildItems(ctx context.Context, withData, withPost bool) ([
 	for _, pe := range n.plan.rest {
 		e := pe.e
 		isData := e.Section == pgdump.SectionData
-		if (isData && !withData) || (!isData && !withPost) {
+		if (isData && !parts.has(dataSection)) || (!isData && !parts.has(postDataSection)) {
 			continue
 		}
 		it := &schedItem{pe: pe}
@@ -672,7 +682,7 @@ func (n *nativeLoad) buildItems(ctx context.Context, withData, withPost bool) ([
 			}
 		}
 	}
-	if withData && withPost {
+	if parts.has(dataSection) && parts.has(postDataSection) {
 		items = append(items, n.countItems(items)...)
 	}
 	return items, nil
