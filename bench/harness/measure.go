@@ -17,6 +17,11 @@ type Measurement struct {
 	// tree (the kernel's ru_maxrss), not the sum over processes.
 	MaxRSSKiB  int64 `json:"maxRssKiB"`
 	ExitStatus int   `json:"exitStatus"`
+	// ServerCPUSeconds is the CPU the local servers (PostgreSQL with every
+	// process it runs, MinIO, a SQL Server whose process is known) spent
+	// while the command ran: the other half of the work, which a client
+	// can shift or save. Zero where it cannot be read (not Linux).
+	ServerCPUSeconds float64 `json:"serverCpuSeconds,omitempty"`
 }
 
 // CPUSeconds is user plus system time.

@@ -76,6 +76,8 @@ type Summary struct {
 	WallSeconds float64 `json:"wallSeconds"`
 	CPUSeconds  float64 `json:"cpuSeconds"`
 	MaxRSSMiB   float64 `json:"maxRssMiB"`
+	// ServerCPUSeconds is the servers' CPU while the command ran.
+	ServerCPUSeconds float64 `json:"serverCpuSeconds"`
 }
 
 // Comparison is mxmigrate against one baseline: each speedup is the
@@ -118,7 +120,7 @@ type ProfileResult struct {
 
 // summarise takes the medians over the samples that succeeded.
 func summarise(samples []Sample) Summary {
-	var wall, cpu, rss []float64
+	var wall, cpu, rss, server []float64
 	for _, s := range samples {
 		if !s.OK {
 			continue
@@ -126,8 +128,9 @@ func summarise(samples []Sample) Summary {
 		wall = append(wall, s.WallSeconds)
 		cpu = append(cpu, s.CPUSeconds())
 		rss = append(rss, s.MaxRSSMiB())
+		server = append(server, s.ServerCPUSeconds)
 	}
-	return Summary{OKRuns: len(wall), WallSeconds: median(wall), CPUSeconds: median(cpu), MaxRSSMiB: median(rss)}
+	return Summary{OKRuns: len(wall), WallSeconds: median(wall), CPUSeconds: median(cpu), MaxRSSMiB: median(rss), ServerCPUSeconds: median(server)}
 }
 
 // compare pairs mxmigrate's samples with a baseline's, run by run.
@@ -183,7 +186,7 @@ func renderMarkdown(r *Results) string {
 
 	for _, g := range r.Groups {
 		p("## %s\n\n", g.Title)
-		p("| contender | wall s | CPU user+sys s | peak RSS MiB | ok runs | mxmigrate speedup (per run) |\n|---|---:|---:|---:|---:|---|\n")
+		p("| contender | wall s | CPU user+sys s | servers' CPU s | peak RSS MiB | ok runs | mxmigrate speedup (per run) |\n|---|---:|---:|---:|---:|---:|---|\n")
 		for _, c := range g.Contenders {
 			speed := "—"
 			for _, cmp := range g.Comparisons {
@@ -195,8 +198,8 @@ func renderMarkdown(r *Results) string {
 			if c.Mxmigrate {
 				name = "**" + name + "**"
 			}
-			p("| %s | %s | %s | %s | %d/%d | %s |\n", name, num(c.Median.WallSeconds, c.Median.OKRuns), num(c.Median.CPUSeconds, c.Median.OKRuns),
-				num(c.Median.MaxRSSMiB, c.Median.OKRuns), c.Median.OKRuns, len(c.Samples), speed)
+			p("| %s | %s | %s | %s | %s | %d/%d | %s |\n", name, num(c.Median.WallSeconds, c.Median.OKRuns), num(c.Median.CPUSeconds, c.Median.OKRuns),
+				num(c.Median.ServerCPUSeconds, c.Median.OKRuns), num(c.Median.MaxRSSMiB, c.Median.OKRuns), c.Median.OKRuns, len(c.Samples), speed)
 		}
 		p("\n")
 		for _, c := range g.Contenders {

@@ -11,7 +11,7 @@ import (
 
 func fixtureResults() *Results {
 	ok := func(wall float64, rssMiB int64, phases ...Phase) Sample {
-		return Sample{Run: 1, OK: true, Measurement: Measurement{WallSeconds: wall, UserSeconds: wall / 2, MaxRSSKiB: rssMiB << 10}, Phases: phases}
+		return Sample{Run: 1, OK: true, Measurement: Measurement{WallSeconds: wall, UserSeconds: wall / 2, MaxRSSKiB: rssMiB << 10, ServerCPUSeconds: wall * 1.5}, Phases: phases}
 	}
 	met := true
 	db := GroupResult{
@@ -41,9 +41,9 @@ func TestRenderMarkdown(t *testing.T) {
 		"# mxmigrate benchmark: small backup, 1 run(s), 2026-11-22 03:04 UTC",
 		"| within 1.10x | 1.05x | yes |",
 		"| not measurable | no run | not measured |",
-		"| **mxmigrate db --jobs 2** | 105 | 52.5 | 90.0 | 1/1 | — |",
-		"| pg_restore -j 2 | 100 | 50.0 | 12.0 | 1/1 | 0.95x (0.95) |",
-		"| pgloader | failed | failed | failed | 0/1 | n/a |",
+		"| **mxmigrate db --jobs 2** | 105 | 52.5 | 158 | 90.0 | 1/1 | — |",
+		"| pg_restore -j 2 | 100 | 50.0 | 150 | 12.0 | 1/1 | 0.95x (0.95) |",
+		"| pgloader | failed | failed | failed | failed | 0/1 | n/a |",
 		"mxmigrate's phases (median s): restore database 100.0, verify database 4.0",
 		"- pgloader, run 1: step \"pgloader\": heap exhausted",
 		"| 45112 | 6.4 MB | 3.0 MB | 0.5 | 90224 | 12.8 | 6.0 |",

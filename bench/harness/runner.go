@@ -228,6 +228,7 @@ func total(steps []StepSample) Measurement {
 		m.UserSeconds += s.UserSeconds
 		m.SysSeconds += s.SysSeconds
 		m.MaxRSSKiB = max(m.MaxRSSKiB, s.MaxRSSKiB)
+		m.ServerCPUSeconds += s.ServerCPUSeconds
 	}
 	return m
 }
@@ -253,9 +254,12 @@ func (b *bench) timeStep(ctx context.Context, st step, logName string) (Measurem
 	ownProcessGroup(cmd)
 	cmd.Cancel = func() error { return killProcessGroup(cmd.Process) }
 	cmd.WaitDelay = 10 * time.Second
+	serverBefore := b.serverCPU()
 	runErr := cmd.Run()
+	serverCPU := b.serverCPU() - serverBefore
 	data, _ := os.ReadFile(statsPath)
 	m, parseErr := parseTimeV(string(data))
+	m.ServerCPUSeconds = round2(serverCPU)
 	output := func() string { out, _ := os.ReadFile(logPath); return tailLines(string(out), 8) }
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
