@@ -29,13 +29,15 @@ const (
 // Options.Jobs connections use it at once.
 const indexMemory = "256MB"
 
-// Test hooks: a smaller split threshold and chunk size force splitting on
-// small fixtures, and partCommitted lets a test stop a load between the
-// commits of a split table's parts.
+// Test hooks: a smaller split threshold and chunk size, and splitting
+// tables that have indexes to build (doc.go says why the loader does not),
+// force splitting on small fixtures; partCommitted lets a test stop a load
+// between the commits of a split table's parts.
 var (
-	splitMinBytes int64 = 4 << 20
-	chunkBytes          = defaultChunkSize
-	partCommitted       = func(*pgdump.Entry) {}
+	splitMinBytes      int64 = 4 << 20
+	chunkBytes               = defaultChunkSize
+	splitIndexedTables       = false
+	partCommitted            = func(*pgdump.Entry) {}
 )
 
 // createMarksSQL holds the tables whose data is complete: the native

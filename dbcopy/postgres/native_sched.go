@@ -595,6 +595,7 @@ func (n *nativeLoad) buildItems(ctx context.Context, parts sections) ([]*schedIt
 			total += n.dataSize[pe.e.DumpID]
 		}
 	}
+	indexed := indexedTables(a, n.plan.rest, tableData)
 
 	byID := map[int]*schedItem{}
 	var items []*schedItem
@@ -629,7 +630,8 @@ func (n *nativeLoad) buildItems(ctx context.Context, parts sections) ([]*schedIt
 				}
 			}
 			it.size = n.dataSize[e.DumpID]
-			it.split = l.opts.Jobs > 1 && it.size >= splitMinBytes && it.size*int64(l.opts.Jobs) >= total
+			it.split = l.opts.Jobs > 1 && it.size >= splitMinBytes && it.size*int64(l.opts.Jobs) >= total &&
+				(splitIndexedTables || len(e.Dependencies) == 0 || !indexed[e.Dependencies[0]])
 			it.freeze = !it.split && n.fresh && kinds[e.Namespace+"\x00"+e.Tag] == 'r'
 		case actComment:
 			if strings.HasPrefix(e.Tag, "EXTENSION ") {
@@ -686,6 +688,30 @@ func (n *nativeLoad) buildItems(ctx context.Context, parts sections) ([]*schedIt
 		items = append(items, n.countItems(items)...)
 	}
 	return items, nil
+}
+
+// indexedTables are the TABLE dump IDs that post-data entries build an
+// index on (CREATE INDEX, or a key's ADD CONSTRAINT).
+func indexedTables(a *pgdump.Archive, rest []planEntry, tableData map[int]int) map[int]bool {
+	indexed := map[int]bool{}
+	for _, pe := range rest {
+		if pe.e.Section != pgdump.SectionPostData || !buildsIndex(pe.e) {
+			continue
+		}
+		for _, dep := range pe.e.Dependencies {
+			if td, ok := tableData[dep]; ok {
+				dep = td
+			}
+			switch de, ok := a.Lookup(dep); {
+			case !ok:
+			case de.Desc == "TABLE DATA" && len(de.Dependencies) > 0:
+				indexed[de.Dependencies[0]] = true
+			case de.Desc == "TABLE":
+				indexed[dep] = true
+			}
+		}
+	}
+	return indexed
 }
 
 // countItems adds, for every table of the target schema that this

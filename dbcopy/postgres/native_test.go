@@ -168,9 +168,9 @@ func TestNativeLoadIsIdenticalToPgRestore(t *testing.T) {
 // forceSplit makes every table big enough to split, in chunks of size
 // bytes, until the returned function is called.
 func forceSplit(size int) func() {
-	oldMin, oldChunk := splitMinBytes, chunkBytes
-	splitMinBytes, chunkBytes = 0, size
-	return func() { splitMinBytes, chunkBytes = oldMin, oldChunk }
+	oldMin, oldChunk, oldIndexed := splitMinBytes, chunkBytes, splitIndexedTables
+	splitMinBytes, chunkBytes, splitIndexedTables = 0, size, true
+	return func() { splitMinBytes, chunkBytes, splitIndexedTables = oldMin, oldChunk, oldIndexed }
 }
 
 func archiveHeader(t *testing.T, path string) pgdump.Header {
