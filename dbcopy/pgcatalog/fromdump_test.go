@@ -1,12 +1,9 @@
 package pgcatalog
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -362,37 +359,7 @@ func pgRestore(t *testing.T, binDir, url, path string) {
 
 // sampleDump extracts db/db.backup from testdata/sample.tar.gz.
 func sampleDump(t *testing.T) string {
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "sample.tar.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
-	for {
-		hdr, err := tr.Next()
-		if err != nil {
-			t.Fatalf("sample.tar.gz has no db/db.backup: %v", err)
-		}
-		if hdr.Name != "db/db.backup" {
-			continue
-		}
-		path := filepath.Join(t.TempDir(), "db.backup")
-		out, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(out, tr); err != nil {
-			t.Fatal(err)
-		}
-		if err := out.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	return testenv.ExtractDump(t, filepath.Join("..", "..", "testdata", "sample.tar.gz"))
 }
 
 // checkFixtureFacts checks a few of FromArchive's answers for dumpFixture

@@ -1,9 +1,7 @@
 package rowdiff
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -713,29 +711,11 @@ func sampleDump(t testing.TB) []byte {
 // dumpFromBackup reads db/db.backup out of a Mendix backup.
 func dumpFromBackup(t testing.TB, path string) []byte {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := os.ReadFile(testenv.ExtractDump(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s: no db/db.backup: %v", path, err)
-		}
-		if h.Name == "db/db.backup" {
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return data
-		}
-	}
+	return data
 }
 
 // openDump reads the TOC of a dump and returns a reader at its data.
