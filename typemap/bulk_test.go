@@ -51,6 +51,15 @@ func TestAppendUTF16LE(t *testing.T) {
 			t.Errorf("%s: go-mssqldb sends % x, the test wants % x", tc.name, ref, tc.want)
 		}
 	}
+	// Runs of eight ASCII bytes and more, broken at every offset.
+	for _, in := range []string{"abcdefgh", "abcdefghi", "abcdefghijklmnop\x7f", "é1234567890abcdefé", "1234567😀12345678\xff12345678"} {
+		for cut := range len(in) {
+			s := in[cut:]
+			if got, want := appendUTF16LE(nil, []byte(s)), goMssqldbUCS2(s); !bytes.Equal(got, want) {
+				t.Errorf("%q gives % x, go-mssqldb % x", s, got, want)
+			}
+		}
+	}
 }
 
 // FuzzAppendUTF16LE: the bytes are go-mssqldb's for every input, valid
@@ -220,5 +229,23 @@ func BenchmarkBulkRow(b *testing.B) {
 		if _, err := conv.Convert(row); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkAppendUTF16LE encodes a Mendix-like name and a longer text.
+func BenchmarkAppendUTF16LE(b *testing.B) {
+	for _, tc := range []struct{ name, text string }{
+		{"short ascii", "Order 123456"},
+		{"long ascii", strings.Repeat("some notes about the order ", 10)},
+		{"latin", "Émile Zola, Straße 5, København"},
+	} {
+		in := []byte(tc.text)
+		buf := make([]byte, 0, 4*len(in))
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				buf = appendUTF16LE(buf[:0], in)
+			}
+		})
 	}
 }

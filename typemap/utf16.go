@@ -1,6 +1,7 @@
 package typemap
 
 import (
+	"encoding/binary"
 	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -16,6 +17,15 @@ func appendUTF16LE(dst, s []byte) []byte {
 	// two, four-byte characters four.
 	dst = slices.Grow(dst, 2*len(s))
 	for i := 0; i < len(s); {
+		// Eight ASCII bytes at a time: most text is ASCII.
+		if i+8 <= len(s) {
+			if w := binary.LittleEndian.Uint64(s[i:]); w&0x8080808080808080 == 0 {
+				dst = binary.LittleEndian.AppendUint64(dst, widen(w&0xffffffff))
+				dst = binary.LittleEndian.AppendUint64(dst, widen(w>>32))
+				i += 8
+				continue
+			}
+		}
 		if c := s[i]; c < utf8.RuneSelf {
 			dst = append(dst, c, 0)
 			i++
@@ -29,4 +39,11 @@ func appendUTF16LE(dst, s []byte) []byte {
 		}
 	}
 	return dst
+}
+
+// widen spreads the four low bytes of x to the even bytes of the result,
+// a zero byte after each: four ASCII characters as UTF-16LE.
+func widen(x uint64) uint64 {
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	return (x | x<<8) & 0x00ff00ff00ff00ff
 }
