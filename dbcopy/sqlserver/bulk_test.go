@@ -53,14 +53,14 @@ func TestBulkSink(t *testing.T) {
 	}
 	load := func(ctx context.Context, rows [][]pgdump.Field, after func() error) error {
 		return onBulkConn(ctx, db, func(mc *mssql.Conn) error {
-			sink := newBulkSink(ctx, mc, table, mapping)
+			sink := newBulkSink(mc, table, mapping)
 			conv := mapping.NewBulkRow()
 			for _, row := range rows {
 				values, err := conv.Convert(row)
 				if err != nil {
 					return err
 				}
-				if err := sink.Write(values); err != nil {
+				if err := sink.Write(ctx, values); err != nil {
 					return err
 				}
 			}

@@ -128,7 +128,7 @@ func (t *target) copyStream(ctx context.Context, p *prepared, pt *plannedTable, 
 	name := pt.Source.Name
 	var sent int64
 	err := onBulkConn(ctx, t.db, func(mc *mssql.Conn) error {
-		sink := newBulkSink(ctx, mc, qualified(t.schema, name), pt.Map)
+		sink := newBulkSink(mc, qualified(t.schema, name), pt.Map)
 		var sinceReport, bytesSinceReport, row int64
 		report := func() {
 			progress.Add(sinceReport)
@@ -147,7 +147,7 @@ func (t *target) copyStream(ctx context.Context, p *prepared, pt *plannedTable, 
 			if err != nil {
 				return err
 			}
-			if err := sink.Write(values); err != nil {
+			if err := sink.Write(ctx, values); err != nil {
 				return err
 			}
 			// The row's size as COPY text, near enough: the values and a
@@ -284,7 +284,6 @@ func onBulkConn(ctx context.Context, db *sql.DB, fn func(*mssql.Conn) error) err
 // bulkSink writes rows with go-mssqldb's bulk copy, completing the bulk
 // load (and so committing) every batchRows rows.
 type bulkSink struct {
-	ctx     context.Context
 	conn    *mssql.Conn
 	table   string
 	columns []string
@@ -292,25 +291,26 @@ type bulkSink struct {
 	inBatch int
 }
 
-func newBulkSink(ctx context.Context, conn *mssql.Conn, table string, m *typemap.Table) *bulkSink {
+func newBulkSink(conn *mssql.Conn, table string, m *typemap.Table) *bulkSink {
 	cols := make([]string, len(m.Columns))
 	for i, c := range m.Columns {
 		cols[i] = c.Name // the bulk copy matches raw names against the table's
 	}
-	return &bulkSink{ctx: ctx, conn: conn, table: table, columns: cols}
+	return &bulkSink{conn: conn, table: table, columns: cols}
 }
 
-// Write sends a row. The bulk copy encodes the row into its own buffer
-// before AddRow returns, so the caller may reuse row and what its values
-// point to (Bulk.makeRowData writes every value into a new bytes.Buffer,
-// which AddRow copies into the session's packet buffer).
-func (b *bulkSink) Write(row []any) error {
+// Write sends a row; a batch runs under the ctx of the Write that starts
+// it. The bulk copy encodes the row into its own buffer before AddRow
+// returns, so the caller may reuse row and what its values point to
+// (Bulk.makeRowData writes every value into a new bytes.Buffer, which
+// AddRow copies into the session's packet buffer).
+func (b *bulkSink) Write(ctx context.Context, row []any) error {
 	// AddRow only writes to the connection: a cancelled load stops here.
-	if err := b.ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if b.bulk == nil {
-		b.bulk = b.conn.CreateBulkContext(b.ctx, b.table, b.columns)
+		b.bulk = b.conn.CreateBulkContext(ctx, b.table, b.columns)
 		b.bulk.Options = mssql.BulkOptions{Tablock: true, KeepNulls: true, RowsPerBatch: batchRows}
 	}
 	if err := b.bulk.AddRow(row); err != nil {
