@@ -113,9 +113,18 @@ func stringConverter(t Target) convertFunc {
 }
 
 func fitUnicode(s string, t Target, clamp bool) (any, error) {
+	s, err := fitUnicodeString(s, t, clamp)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// fitUnicodeString is fitUnicode's string.
+func fitUnicodeString(s string, t Target, clamp bool) (string, error) {
 	if !utf8.ValidString(s) {
 		if !clamp {
-			return nil, misfit("not valid UTF-8")
+			return "", misfit("not valid UTF-8")
 		}
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
@@ -131,7 +140,7 @@ func fitUnicode(s string, t Target, clamp bool) (any, error) {
 		n := utf16.RuneLen(r)
 		if units+n > t.Length {
 			if !clamp {
-				return nil, misfit("longer than %d UTF-16 code units (characters beyond the BMP count twice)", t.Length)
+				return "", misfit("longer than %d UTF-16 code units (characters beyond the BMP count twice)", t.Length)
 			}
 			return s[:i], nil
 		}

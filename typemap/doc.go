@@ -3,7 +3,10 @@
 // exactly or not at all: from the text of a dump's COPY data
 // (Column.ConvertText, Table.ConvertFields) or from the values pgx reads
 // from PostgreSQL (Column.Convert, Table.ConvertRow). Both give the same
-// value, or the same error, for the same PostgreSQL value.
+// value, or the same error, for the same PostgreSQL value. BulkRow is
+// ConvertFields for the bulk copy's hot path: nvarchar and nchar values
+// come as the UTF-16LE bytes go-mssqldb would send for ConvertFields's
+// strings, encoded straight from the COPY field into a reused buffer.
 //
 // # COPY text
 //

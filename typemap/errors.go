@@ -77,16 +77,22 @@ func (t *Table) ConvertFields(dst []any, fields []pgdump.Field) error {
 		}
 		v, err := t.Columns[i].ConvertText(fields[i].Value)
 		if err != nil {
-			return t.valueError(i, err, func(i int) string {
-				if fields[i].Null {
-					return FormatValue(nil)
-				}
-				return t.Columns[i].formatText(fields[i].Value)
-			})
+			return t.fieldError(i, err, fields)
 		}
 		dst[i] = v
 	}
 	return nil
+}
+
+// fieldError is ConvertFields's error for column col of fields, err from
+// converting it.
+func (t *Table) fieldError(col int, err error, fields []pgdump.Field) error {
+	return t.valueError(col, err, func(i int) string {
+		if fields[i].Null {
+			return FormatValue(nil)
+		}
+		return t.Columns[i].formatText(fields[i].Value)
+	})
 }
 
 // valueError is the error for column col's value, err from converting it;

@@ -375,6 +375,8 @@ func comparePaths(t *testing.T, label string, tbl *Table, pgxRows [][]any, copyR
 			}
 		}
 	}
+	// The bulk copy's converter: the same errors, the same bytes.
+	compareBulkRow(t, label+" BulkRow", tbl, copyRows)
 	return stats
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/mxmigrate/mxmigrate/internal/escape"
@@ -19,7 +20,18 @@ func main() {
 	os.Exit(run())
 }
 
+// gcPercent is the collector's heap growth target unless GOGC says
+// otherwise. A load allocates short-lived buffers for every row (most in
+// go-mssqldb's bulk copy) while its live heap stays small, so the default
+// 100 collects several times a second; 400 collects a quarter as often for
+// some tens of MiB more peak memory, CPU that on a shared machine goes to
+// the database server.
+const gcPercent = 400
+
 func run() int {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

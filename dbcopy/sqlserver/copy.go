@@ -126,53 +126,53 @@ func (t *target) copyTable(ctx context.Context, p *prepared, pt *plannedTable, s
 // sent.
 func (t *target) copyStream(ctx context.Context, p *prepared, pt *plannedTable, k, streams int, progress dbcopy.Progress) (int64, error) {
 	name := pt.Source.Name
-	conn, err := t.db.Conn(ctx)
-	if err != nil {
-		return 0, err
-	}
-	sink := newBulkSink(conn, qualified(t.schema, name), pt.Map)
-	var sinceReport, bytesSinceReport, row, sent int64
-	report := func() {
-		progress.Add(sinceReport)
-		dbcopy.ReportRows(progress, name, sinceReport, bytesSinceReport)
-		sinceReport, bytesSinceReport = 0, 0
-	}
-	dst := make([]any, len(pt.Map.Columns))
-	_, err = p.streamTable(ctx, pt, func(fields []pgdump.Field) error {
-		mine := streams == 1 || int((row/stripeRows)%int64(streams)) == k
-		row++
-		if !mine {
+	var sent int64
+	err := onBulkConn(ctx, t.db, func(mc *mssql.Conn) error {
+		sink := newBulkSink(mc, qualified(t.schema, name), pt.Map)
+		var sinceReport, bytesSinceReport, row int64
+		report := func() {
+			progress.Add(sinceReport)
+			dbcopy.ReportRows(progress, name, sinceReport, bytesSinceReport)
+			sinceReport, bytesSinceReport = 0, 0
+		}
+		conv := pt.Map.NewBulkRow()
+		_, err := p.streamTable(ctx, pt, func(fields []pgdump.Field) error {
+			mine := streams == 1 || int((row/stripeRows)%int64(streams)) == k
+			row++
+			if !mine {
+				return nil
+			}
+			sent++
+			values, err := conv.Convert(fields)
+			if err != nil {
+				return err
+			}
+			if err := sink.Write(ctx, values); err != nil {
+				return err
+			}
+			// The row's size as COPY text, near enough: the values and a
+			// separator or newline after each.
+			bytesSinceReport += int64(len(fields))
+			for _, f := range fields {
+				bytesSinceReport += int64(len(f.Value))
+			}
+			if sinceReport++; sinceReport == progressEvery {
+				report()
+			}
 			return nil
+		})
+		if err == nil {
+			err = sink.Flush()
 		}
-		sent++
-		if err := pt.Map.ConvertFields(dst, fields); err != nil {
-			return err
-		}
-		if err := sink.Write(ctx, dst); err != nil {
-			return err
-		}
-		// The row's size as COPY text, near enough: the values and a
-		// separator or newline after each.
-		bytesSinceReport += int64(len(fields))
-		for _, f := range fields {
-			bytesSinceReport += int64(len(f.Value))
-		}
-		if sinceReport++; sinceReport == progressEvery {
+		if sinceReport > 0 {
 			report()
 		}
-		return nil
+		return err
 	})
-	if err == nil {
-		err = sink.Flush(ctx)
-	}
-	if sinceReport > 0 {
-		report()
-	}
 	if err != nil {
-		sink.discard()
 		return sent, fmt.Errorf("copy table %q: %w", name, err)
 	}
-	return sent, conn.Close()
+	return sent, nil
 }
 
 // streamTable reads a table's COPY data from the dump and hands each row
@@ -249,63 +249,88 @@ func copyOrder(entry *pgdump.Entry, m *typemap.Table) ([]int, error) {
 	return order, nil
 }
 
+// onBulkConn runs fn on a connection of its own, as go-mssqldb's
+// connection: its bulk copy then takes each row as it is, without
+// database/sql's per-row conversions and copies. A connection on which fn
+// failed is closed, not returned to the pool: it may be stuck inside a
+// bulk load.
+func onBulkConn(ctx context.Context, db *sql.DB, fn func(*mssql.Conn) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	var fnErr error
+	err = conn.Raw(func(dc any) error {
+		mc, ok := dc.(*mssql.Conn)
+		if !ok {
+			fnErr = fmt.Errorf("bulk copy needs a go-mssqldb connection, not %T", dc)
+			return driver.ErrBadConn
+		}
+		if fnErr = fn(mc); fnErr != nil {
+			return driver.ErrBadConn // closes the connection
+		}
+		return nil
+	})
+	closeErr := conn.Close()
+	switch {
+	case fnErr != nil:
+		return fnErr
+	case err != nil:
+		return err
+	}
+	return closeErr
+}
+
 // bulkSink writes rows with go-mssqldb's bulk copy, completing the bulk
 // load (and so committing) every batchRows rows.
 type bulkSink struct {
-	conn    *sql.Conn
+	conn    *mssql.Conn
 	table   string
 	columns []string
-	stmt    *sql.Stmt
+	bulk    *mssql.Bulk
 	inBatch int
 }
 
-func newBulkSink(conn *sql.Conn, table string, m *typemap.Table) *bulkSink {
+func newBulkSink(conn *mssql.Conn, table string, m *typemap.Table) *bulkSink {
 	cols := make([]string, len(m.Columns))
 	for i, c := range m.Columns {
-		cols[i] = c.Name // CopyIn matches raw names against the table's
+		cols[i] = c.Name // the bulk copy matches raw names against the table's
 	}
 	return &bulkSink{conn: conn, table: table, columns: cols}
 }
 
+// Write sends a row; a batch runs under the ctx of the Write that starts
+// it. The bulk copy encodes the row into its own buffer before AddRow
+// returns, so the caller may reuse row and what its values point to
+// (Bulk.makeRowData writes every value into a new bytes.Buffer, which
+// AddRow copies into the session's packet buffer).
 func (b *bulkSink) Write(ctx context.Context, row []any) error {
-	if b.stmt == nil {
-		stmt, err := b.conn.PrepareContext(ctx, mssql.CopyIn(b.table, mssql.BulkOptions{
-			Tablock: true, KeepNulls: true, RowsPerBatch: batchRows,
-		}, b.columns...))
-		if err != nil {
-			return fmt.Errorf("start bulk copy: %w", err)
-		}
-		b.stmt = stmt
+	// AddRow only writes to the connection: a cancelled load stops here.
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	if _, err := b.stmt.ExecContext(ctx, row...); err != nil {
+	if b.bulk == nil {
+		b.bulk = b.conn.CreateBulkContext(ctx, b.table, b.columns)
+		b.bulk.Options = mssql.BulkOptions{Tablock: true, KeepNulls: true, RowsPerBatch: batchRows}
+	}
+	if err := b.bulk.AddRow(row); err != nil {
 		return fmt.Errorf("bulk copy: %w", err)
 	}
 	if b.inBatch++; b.inBatch == batchRows {
-		return b.Flush(ctx)
+		return b.Flush()
 	}
 	return nil
 }
 
 // Flush completes the current bulk load.
-func (b *bulkSink) Flush(ctx context.Context) error {
-	if b.stmt == nil {
+func (b *bulkSink) Flush() error {
+	if b.bulk == nil {
 		return nil
 	}
-	_, err := b.stmt.ExecContext(ctx)
-	b.stmt.Close()
-	b.stmt, b.inBatch = nil, 0
+	_, err := b.bulk.Done()
+	b.bulk, b.inBatch = nil, 0
 	if err != nil {
 		return fmt.Errorf("complete bulk copy: %w", err)
 	}
 	return nil
-}
-
-// discard drops the connection after a failed copy: it may be stuck
-// inside a bulk load, and must not go back to the pool.
-func (b *bulkSink) discard() {
-	if b.stmt != nil {
-		b.stmt.Close()
-	}
-	b.conn.Raw(func(any) error { return driver.ErrBadConn })
-	b.conn.Close()
 }
