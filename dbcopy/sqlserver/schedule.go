@@ -2,6 +2,7 @@ package sqlserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -56,6 +57,7 @@ type taskResult struct {
 // running tasks have returned.
 func runTasks(ctx context.Context, jobs int, tasks []*loadTask) error {
 	jobs = max(jobs, 1)
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -154,10 +156,15 @@ func runTasks(ctx context.Context, jobs int, tasks []*loadTask) error {
 			}
 		}
 	}
-	if firstErr != nil {
-		return firstErr
+	if err := parent.Err(); err != nil {
+		// A task stopped by the cancellation may say so in words of its
+		// own: the caller is to see that the load was cancelled.
+		if firstErr != nil && !errors.Is(firstErr, err) {
+			return fmt.Errorf("%w (%v)", err, firstErr)
+		}
+		return err
 	}
-	return ctx.Err()
+	return firstErr
 }
 
 // taskSlots is how many slots t takes: at least one, at most all.
