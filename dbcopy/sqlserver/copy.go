@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
-	"sort"
 
 	mssql "github.com/microsoft/go-mssqldb"
 	"golang.org/x/sync/errgroup"
@@ -27,41 +26,6 @@ const (
 	// several bulk-copy streams go to one stream.
 	stripeRows = 10_000
 )
-
-// copyTables copies every table not done yet, opts.Jobs at a time,
-// largest first (by the size of its data in the dump) so the last ones
-// to finish are small.
-func (t *target) copyTables(ctx context.Context, p *prepared, src *dbcopy.Source, jobs int, progress dbcopy.Progress) error {
-	statuses, err := tableStatuses(ctx, t.db, t.schema)
-	if err != nil {
-		return err
-	}
-	rows := map[string]int64{}
-	for _, st := range src.Tables {
-		rows[st.Name] = st.Rows
-	}
-	var todo []*plannedTable
-	var total int64
-	for _, pt := range p.plan.Tables {
-		if statuses[pt.Source.Name] == statusDone {
-			continue
-		}
-		todo = append(todo, pt)
-		if n := rows[pt.Source.Name]; n > 0 && total >= 0 {
-			total += n
-		} else if n < 0 {
-			total = -1 // unknown until the dump is counted
-		}
-	}
-	sort.SliceStable(todo, func(i, j int) bool { return p.dataSize[todo[i].Source.Name] > p.dataSize[todo[j].Source.Name] })
-	progress.Phase("data", max(total, 0))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(jobs)
-	for _, pt := range todo {
-		g.Go(func() error { return t.copyTable(gctx, p, pt, p.streamsFor(pt.Source.Name, jobs), progress) })
-	}
-	return g.Wait()
-}
 
 // streamsFor is how many bulk-copy streams load a table: one, unless the
 // table alone is more than a job's share of the data (it would be the

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 )
@@ -56,11 +58,7 @@ func (t *target) Load(ctx context.Context, src *dbcopy.Source) error {
 	if err := t.createTables(ctx, p.plan, progress); err != nil {
 		return err
 	}
-	if err := t.copyTables(ctx, p, src, jobs(opts), progress); err != nil {
-		return err
-	}
-	progress.Phase("keys", int64(len(p.plan.Keys)))
-	if err := t.runSteps(ctx, p.plan.Keys, fresh, progress); err != nil {
+	if err := t.loadTables(ctx, p, src, jobs(opts), fresh, progress); err != nil {
 		return err
 	}
 	progress.Phase("sequences", int64(len(p.plan.Sequences)))
@@ -72,6 +70,49 @@ func (t *target) Load(ctx context.Context, src *dbcopy.Source) error {
 	}
 	t.loaded = true
 	return nil
+}
+
+// loadTables copies every table not done yet and builds the keys,
+// indexes and foreign keys, all within one budget of jobs statements at a
+// time, so that the server is not given more than --jobs asks for:
+// copies start largest first (so the last ones to finish are small), and
+// a table's keys and indexes are built as soon as its data is in, ahead
+// of the copies still waiting; a foreign key once both its tables have
+// their keys.
+func (t *target) loadTables(ctx context.Context, p *prepared, src *dbcopy.Source, jobs int, fresh bool, progress dbcopy.Progress) error {
+	statuses, err := tableStatuses(ctx, t.db, t.schema)
+	if err != nil {
+		return err
+	}
+	rows := map[string]int64{}
+	for _, st := range src.Tables {
+		rows[st.Name] = st.Rows
+	}
+	var todo []*plannedTable
+	var total int64
+	for _, pt := range p.plan.Tables {
+		if statuses[pt.Source.Name] == statusDone {
+			continue
+		}
+		todo = append(todo, pt)
+		if n := rows[pt.Source.Name]; n > 0 && total >= 0 {
+			total += n
+		} else if n < 0 {
+			total = -1 // unknown until the dump is counted
+		}
+	}
+	sort.SliceStable(todo, func(i, j int) bool { return p.dataSize[todo[i].Source.Name] > p.dataSize[todo[j].Source.Name] })
+	copies := make([]tableCopy, len(todo))
+	for i, pt := range todo {
+		streams := p.streamsFor(pt.Source.Name, jobs)
+		copies[i] = tableCopy{table: pt.Source.Name, streams: streams, run: func(ctx context.Context) error {
+			return t.copyTable(ctx, p, pt, streams, progress)
+		}}
+	}
+	progress.Phase("data", max(total, 0))
+	phases := newKeyPhase(progress, t.log, len(copies), len(p.plan.Keys))
+	build := func(ctx context.Context, s step) error { return t.runStep(ctx, s, fresh) }
+	return runTasks(ctx, jobs, loadTasks(copies, p.plan.Keys, build, phases))
 }
 
 // startFresh empties the target schema (when allowed) and records a new
@@ -114,37 +155,55 @@ DECLARE @create nvarchar(400) = N'CREATE SCHEMA ' + QUOTENAME(@p1); EXEC (@creat
 	return nil
 }
 
-// runSteps creates the objects that do not exist yet; in a fresh load,
-// every one.
+// runSteps creates the objects that do not exist yet (in a fresh load,
+// every one), one after another.
 func (t *target) runSteps(ctx context.Context, steps []step, fresh bool, progress dbcopy.Progress) error {
 	for _, s := range steps {
-		exists := false
-		if !fresh {
-			var err error
-			if exists, err = stepExists(ctx, t.db, t.schema, s); err != nil {
-				return err
-			}
-		}
-		if !exists {
-			if _, err := t.db.ExecContext(ctx, s.SQL); err != nil {
-				return fmt.Errorf("create %s %s: %w", s.Kind, quoteIdent(s.Name), err)
-			}
-		}
-		var list string
-		switch {
-		case s.Kind == "unique index":
-			list = uniqueKeyList
-		case s.NullsNotDistinct && s.Kind == "index":
-			list = nullsNotDistinctList
-		}
-		if list != "" {
-			if err := recordIndex(ctx, t.db, list, t.schema, s.Table, s.Name); err != nil {
-				return err
-			}
+		if err := t.runStep(ctx, s, fresh); err != nil {
+			return stepError(s, err)
 		}
 		progress.Add(1)
 	}
 	return nil
+}
+
+// runStep creates the object of s unless a resumed (not fresh) load finds
+// it made already, and records the indexes an export must know about.
+// Its errors do not name the object: stepError does.
+func (t *target) runStep(ctx context.Context, s step, fresh bool) error {
+	exists := false
+	if !fresh {
+		var err error
+		if exists, err = stepExists(ctx, t.db, t.schema, s); err != nil {
+			return err
+		}
+	}
+	if !exists {
+		started := time.Now()
+		if _, err := t.db.ExecContext(ctx, s.SQL); err != nil {
+			return err
+		}
+		t.log.Debug("created", "kind", s.Kind, "name", s.Name, "table", s.Table, "took", time.Since(started).Round(time.Millisecond))
+	}
+	var list string
+	switch {
+	case s.Kind == "unique index":
+		list = uniqueKeyList
+	case s.NullsNotDistinct && s.Kind == "index":
+		list = nullsNotDistinctList
+	}
+	if list != "" {
+		return recordIndex(ctx, t.db, list, t.schema, s.Table, s.Name)
+	}
+	return nil
+}
+
+// stepError names the object a step failed to create.
+func stepError(s step, err error) error {
+	if s.Table == "" {
+		return fmt.Errorf("create %s %s: %w", s.Kind, quoteIdent(s.Name), err)
+	}
+	return fmt.Errorf("create %s %s on table %s: %w", s.Kind, quoteIdent(s.Name), quoteIdent(s.Table), err)
 }
 
 func stepExists(ctx context.Context, db *sql.DB, schema string, s step) (bool, error) {
@@ -161,7 +220,7 @@ func stepExists(ctx context.Context, db *sql.DB, schema string, s step) (bool, e
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-		return false, fmt.Errorf("look for %s %s: %w", s.Kind, quoteIdent(s.Name), err)
+		return false, fmt.Errorf("look it up in the catalog: %w", err)
 	}
 	return n > 0, nil
 }

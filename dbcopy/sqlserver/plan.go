@@ -15,7 +15,10 @@ type loadPlan struct {
 	Schema string
 	Tables []*plannedTable
 	// Keys are created after the data, in this order: primary keys,
-	// unique constraints, indexes, foreign keys.
+	// unique constraints, indexes, foreign keys. A load builds a table's
+	// keys and indexes as soon as its data is in, in this order (the
+	// clustered primary key first: built later, it would rebuild the
+	// others), and a foreign key once both its tables have theirs.
 	Keys      []step
 	Sequences []step
 	// Warnings are objects or properties not carried over.
@@ -38,7 +41,9 @@ type step struct {
 	Kind  string // "primary key", "unique", "index", "foreign key", "sequence"
 	Table string // "" for a sequence
 	Name  string
-	SQL   string
+	// RefTable is the table a foreign key references.
+	RefTable string
+	SQL      string
 	// Unique and Filter say what form a key or index takes: unique or
 	// not, and the filter ("[a] IS NOT NULL AND ...") of a filtered
 	// unique index, "" for none. Verification checks them.
@@ -124,7 +129,7 @@ func newPlan(schema string, src *pgcatalog.Schema, m *typemap.Mapper) *loadPlan 
 			d := actions[fkRef{t.Name, fk.Name}]
 			fk.OnDelete, fk.OnUpdate = d.OnDelete, d.OnUpdate
 			p.ActionChanges = append(p.ActionChanges, d.Changes...)
-			fks = append(fks, step{Kind: "foreign key", Table: t.Name, Name: fk.Name, SQL: addForeignKeySQL(schema, t.Name, fk)})
+			fks = append(fks, step{Kind: "foreign key", Table: t.Name, Name: fk.Name, RefTable: fk.RefTable, SQL: addForeignKeySQL(schema, t.Name, fk)})
 		}
 	}
 	p.Keys = append(append(append(pks, uniques...), indexes...), fks...)

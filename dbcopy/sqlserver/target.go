@@ -6,11 +6,14 @@
 // comes from the dump's own SQL (pgcatalog.FromArchive), the types are
 // mapped (typemap), and each table's COPY data is read from the archive
 // (snapshot/pgdump), converted field by field from its text form and
-// bulk-copied. No PostgreSQL server or tool is involved. It loads in
-// phases: tables, data (bulk copy, Options.Jobs tables at a time, largest
-// first; a table larger than a job's share of the data is sent in
-// stripes over several concurrent TABLOCK bulk loads into its heap),
-// primary keys, unique constraints, indexes, foreign keys, sequences.
+// bulk-copied. No PostgreSQL server or tool is involved. It creates the
+// tables, then copies the data and builds the keys with at most
+// Options.Jobs statements running at a time in all: bulk copies largest
+// table first (a table larger than a job's share of the data is sent in
+// stripes over several concurrent TABLOCK bulk loads into its heap);
+// each table's primary key, unique constraints and indexes, one after
+// another, as soon as its data is in; each foreign key once both its
+// tables have their keys. Sequences come last.
 //
 // Two PostgreSQL rules SQL Server lacks are kept: a unique constraint over
 // nullable columns becomes a unique index filtered to rows without a NULL
