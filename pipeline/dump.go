@@ -18,7 +18,9 @@ import (
 // as inspect does) before anything is written to any target: a truncated
 // or corrupt dump is bad input found before the first write, with the
 // message inspect gives, not a pg_restore failure after the blobs were
-// uploaded and empty tables created.
+// uploaded and empty tables created. Where the dump is a file (spooled, or
+// a folder's or bare .backup) its blocks are decompressed and counted on
+// several cores behind the pass over the stream (readArchive).
 
 // spoolDump copies the dump out of the archive stream into the run folder
 // (loaders need a seekable file) and, in the same pass, reads it as inspect
