@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"archive/tar"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -124,30 +125,90 @@ func TestBrokenDumpRefusedBeforeAnyWrite(t *testing.T) {
 	}
 }
 
-// The same for a database-only backup: a truncated bare .backup is refused
-// by db with inspect's message before the target is touched.
-func TestTruncatedBareDumpRefusedBeforeAnyWrite(t *testing.T) {
+// The same for the backups whose dump is a file already (a bare .backup,
+// an extracted folder), which are checked in place: a truncated dump is
+// refused with inspect's message before the target or the store is touched.
+func TestTruncatedDumpFileRefusedBeforeAnyWrite(t *testing.T) {
+	items := sampleItems(t)
 	var dump []byte
-	for _, it := range sampleItems(t) {
+	for _, it := range items {
 		if isDump(it) {
 			dump = it.body[:len(it.body)*6/10]
 		}
 	}
-	backup := filepath.Join(t.TempDir(), "app.backup")
-	if err := os.WriteFile(backup, dump, 0o644); err != nil {
-		t.Fatal(err)
+	bare := func(t *testing.T) string {
+		backup := filepath.Join(t.TempDir(), "app.backup")
+		if err := os.WriteFile(backup, dump, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return backup
 	}
-	_, inspectErr := pipeline.Inspect(t.Context(), backup)
-	if exitcode.Of(inspectErr) != exitcode.BadInput {
-		t.Fatalf("inspect: %v", inspectErr)
+	folder := func(t *testing.T) string {
+		dir := t.TempDir()
+		for _, it := range items {
+			path := filepath.Join(dir, filepath.FromSlash(it.hdr.Name))
+			body := it.body
+			if isDump(it) {
+				body = dump
+			}
+			var err error
+			switch it.hdr.Typeflag {
+			case tar.TypeDir:
+				err = os.MkdirAll(path, 0o755)
+			case tar.TypeReg:
+				if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+					err = os.WriteFile(path, body, 0o644)
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	cases := []struct {
+		name     string
+		backup   func(t *testing.T) string
+		commands []string
+	}{
+		{"bare .backup", bare, []string{"db"}},
+		{"extracted folder", folder, []string{"db", "files"}},
 	}
 	cluster := testenv.Postgres(t)
-	db := testenv.NewDatabase(t, cluster)
-	_, err := run(t, "db", pipeline.DB, config(t, backup, db, ""))
-	if exitcode.Of(err) != exitcode.BadInput || !strings.Contains(err.Error(), inspectErr.Error()) {
-		t.Fatalf("db: %v (exit %d), want exit 2 with %q", err, exitcode.Of(err), inspectErr)
-	}
-	if n := relationsIn(t, db); n != 0 {
-		t.Fatalf("%d tables or schemas were created", n)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			backup := tc.backup(t)
+			_, inspectErr := pipeline.Inspect(t.Context(), backup)
+			if exitcode.Of(inspectErr) != exitcode.BadInput {
+				t.Fatalf("inspect: %v", inspectErr)
+			}
+			for _, cmd := range tc.commands {
+				t.Run(cmd, func(t *testing.T) {
+					var err error
+					var db, dir string
+					if cmd == "db" {
+						db = testenv.NewDatabase(t, cluster)
+						_, err = run(t, "db", pipeline.DB, config(t, backup, db, ""))
+					} else {
+						var files string
+						files, dir = fileStore(t)
+						_, err = run(t, "files", pipeline.Files, config(t, backup, "", files))
+					}
+					if exitcode.Of(err) != exitcode.BadInput || !strings.Contains(err.Error(), inspectErr.Error()) {
+						t.Fatalf("%s: %v (exit %d), want exit 2 with %q", cmd, err, exitcode.Of(err), inspectErr)
+					}
+					if db != "" {
+						if n := relationsIn(t, db); n != 0 {
+							t.Fatalf("%d tables or schemas were created", n)
+						}
+					}
+					if dir != "" {
+						if n := filesIn(t, dir); n != 0 {
+							t.Fatalf("%d objects were uploaded before the dump was refused", n)
+						}
+					}
+				})
+			}
+		})
 	}
 }

@@ -7,16 +7,20 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 	"github.com/mxmigrate/mxmigrate/snapshot"
+	"github.com/mxmigrate/mxmigrate/snapshot/pgdump"
 )
 
 // The dump is read to its end (its table of contents and every data block,
 // as inspect does) before anything is written to any target: a truncated
 // or corrupt dump is bad input found before the first write, with the
 // message inspect gives, not a pg_restore failure after the blobs were
-// uploaded and empty tables created.
+// uploaded and empty tables created. Where the dump is a file (spooled, or
+// a folder's or bare .backup) its blocks are decompressed and counted on
+// several cores behind the pass over the stream (readArchive).
 
 // spoolDump copies the dump out of the archive stream into the run folder
 // (loaders need a seekable file) and, in the same pass, reads it as inspect
@@ -36,7 +40,9 @@ func spoolDump(ctx context.Context, runDir string, r io.Reader) (*dbcopy.Source,
 	}
 	done := make(chan counted, 1)
 	go func() {
-		src, err := describeAndCount(ctx, pr)
+		// f is written before pw sees the bytes, so every block the
+		// pass over pr has passed can be read again from f.
+		src, err := describeAndCount(ctx, pr, f)
 		if err == nil {
 			// Bytes after the last data block are copied all the same.
 			_, err = io.Copy(io.Discard, pr)
@@ -84,10 +90,12 @@ func readDump(ctx context.Context, backup *snapshot.Backup, runDir string) (src 
 			var err error
 			if backup.Kind() == snapshot.KindFull {
 				src, err = spoolDump(ctx, runDir, r)
-			} else {
-				src, err = describeAndCount(ctx, r)
+				return err
 			}
-			return err
+			return withDumpInPlace(ctx, backup, func(at io.ReaderAt) error {
+				src, err = describeAndCount(ctx, r, at)
+				return err
+			})
 		},
 		Blob: func(context.Context, snapshot.Blob, io.Reader) error {
 			if src != nil {
@@ -122,11 +130,58 @@ func readDump(ctx context.Context, backup *snapshot.Backup, runDir string) (src 
 }
 
 // checkDump reads a dump stream to its end as inspect does, for commands
-// that only need to know it is sound.
-func checkDump(ctx context.Context, r io.Reader) error {
-	_, err := describeAndCount(ctx, r)
+// that only need to know it is sound. at is as for readArchive.
+func checkDump(ctx context.Context, r io.Reader, at io.ReaderAt) error {
+	_, err := describeAndCount(ctx, r, at)
 	if err == nil {
 		_, err = io.Copy(io.Discard, r)
 	}
 	return err
+}
+
+// readArchive reads a dump's table of contents from r and counts every
+// table's rows. When at is not nil it holds the dump's bytes (the dump
+// file, or a spool written ahead of r): the pass over r then only follows
+// the block framing and the blocks are decompressed and counted on several
+// cores (pgdump.CountAllRowsAt), with the same counts and errors. A pure
+// stream (a tar's dump that is not spooled) is counted in the one pass.
+func readArchive(ctx context.Context, r io.Reader, at io.ReaderAt) (*pgdump.Archive, map[int]int64, error) {
+	a, err := pgdump.ReadTOC(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var byID map[int]int64
+	if at == nil {
+		byID, err = a.CountAllRows(ctx, r)
+	} else {
+		byID, err = a.CountAllRowsAt(ctx, r, at, dumpCheckWorkers())
+	}
+	return a, byID, err
+}
+
+// dumpCheckWorkers is how many dump blocks are decompressed and counted at
+// once. The check runs before anything talks to a target, so it is bound
+// by the cores rather than by --jobs (which sizes the target's load), and
+// by 8: each worker holds a decoder (zstd's may use its 128 MiB window),
+// and past that the single framing pass and the disk are the limit.
+func dumpCheckWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
+
+// withDumpInPlace calls use with the dump file of a folder or a bare
+// .backup, which Walk streams from where it lies, so that the dump check
+// can read its blocks at their offsets; with nil for a tar, whose dump is
+// only a stream.
+func withDumpInPlace(ctx context.Context, backup *snapshot.Backup, use func(at io.ReaderAt) error) error {
+	if backup.Kind() == snapshot.KindFull {
+		return use(nil)
+	}
+	path, _, err := backup.DumpFile(ctx, "")
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return use(f)
 }

@@ -81,16 +81,14 @@ func inspect(ctx context.Context, path string, onBlob func(snapshot.Blob)) (*Ins
 	summary, err := backup.Walk(ctx, snapshot.Visitor{
 		Blob: blob,
 		Dump: func(ctx context.Context, r io.Reader, size int64) error {
-			a, err := pgdump.ReadTOC(r)
-			if err != nil {
-				return err
-			}
-			byID, err := a.CountAllRows(ctx, r)
-			if err != nil {
-				return err
-			}
-			in.describe(a, byID, size)
-			return nil
+			return withDumpInPlace(ctx, backup, func(at io.ReaderAt) error {
+				a, byID, err := readArchive(ctx, r, at)
+				if err != nil {
+					return err
+				}
+				in.describe(a, byID, size)
+				return nil
+			})
 		},
 	})
 	if summary != nil {

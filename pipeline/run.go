@@ -104,7 +104,7 @@ func runFiles(ctx context.Context, cfg *Config, report *report.Report) error {
 	visitor := snapshot.Visitor{
 		Metadata: func(m snapshot.Metadata) error { files.task.SetTotal(m.FilesSize); return nil },
 		Dump: func(ctx context.Context, r io.Reader, _ int64) error {
-			if err := checkDump(ctx, r); err != nil {
+			if err := withDumpInPlace(ctx, backup, func(at io.ReaderAt) error { return checkDump(ctx, r, at) }); err != nil {
 				return err
 			}
 			dumpChecked = true

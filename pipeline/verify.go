@@ -61,9 +61,11 @@ func runVerify(ctx context.Context, cfg *Config, report *report.Report) error {
 	summary, err := backup.Walk(ctx, snapshot.Visitor{
 		Dump: func(ctx context.Context, r io.Reader, _ int64) error {
 			if runDir == "" {
-				var err error
-				src, err = describeAndCount(ctx, r)
-				return err
+				return withDumpInPlace(ctx, backup, func(at io.ReaderAt) error {
+					var err error
+					src, err = describeAndCount(ctx, r, at)
+					return err
+				})
 			}
 			var err error
 			src, err = spoolDump(ctx, runDir, r)
@@ -130,13 +132,9 @@ func compareContents(ctx context.Context, path string, target dbcopy.Target, rep
 }
 
 // describeAndCount reads a whole dump from a stream: its table of contents
-// and every table's row count.
-func describeAndCount(ctx context.Context, r io.Reader) (*dbcopy.Source, error) {
-	a, err := pgdump.ReadTOC(r)
-	if err != nil {
-		return nil, err
-	}
-	byID, err := a.CountAllRows(ctx, r)
+// and every table's row count. at is as for readArchive.
+func describeAndCount(ctx context.Context, r io.Reader, at io.ReaderAt) (*dbcopy.Source, error) {
+	a, byID, err := readArchive(ctx, r, at)
 	if err != nil {
 		return nil, err
 	}

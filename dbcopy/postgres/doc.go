@@ -131,7 +131,9 @@
 // until the end of the spool, and a kill would throw it away. Spooling
 // the 1g bench dump takes about two seconds of a fifteen-second run, most
 // of it decompressing the table data to check and count it, which the
-// rule requires; what overlaps instead is the verification, above.
+// rule requires; that work runs on several cores (each block read back
+// from the spool once it is complete: pgdump.CountAllRowsAt), and what
+// overlaps with the load instead is the verification, above.
 //
 // # Safety rails
 //

@@ -400,13 +400,7 @@ func TestTruncatedArchives(t *testing.T) {
 		"written zstd": (&testArchive{minor: 16, compression: CompressionZstd, entries: sampleEntries()}).bytes(t),
 		"written lz4":  (&testArchive{minor: 15, compression: CompressionLZ4, noOffsets: true, entries: sampleEntries()}).bytes(t),
 	}
-	for _, name := range realTestdata {
-		raw, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs[name] = raw
-	}
+	addTestdataArchives(t, inputs)
 	for name, raw := range inputs {
 		t.Run(name, func(t *testing.T) {
 			if _, err := readAll(bytes.NewReader(raw)); err != nil {
@@ -422,6 +416,19 @@ func TestTruncatedArchives(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// addTestdataArchives adds the real archives of testdata to inputs, by
+// file name.
+func addTestdataArchives(t testing.TB, inputs map[string][]byte) {
+	t.Helper()
+	for _, name := range realTestdata {
+		raw, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[name] = raw
 	}
 }
 

@@ -162,15 +162,14 @@ func endMarkerAt(t []byte, eof bool) markerState {
 
 // CountAllRows counts the rows of every TABLE DATA entry in one sequential
 // pass over the data blocks, keyed by dump ID. r is as for ScanData.
+// CountAllRowsAt does the same on several cores when the archive's bytes
+// can also be read at an offset.
 func (a *Archive) CountAllRows(ctx context.Context, r io.Reader) (map[int]int64, error) {
 	counts := make(map[int]int64)
 	err := a.ScanData(ctx, r, func(e *Entry, data io.Reader) error {
-		n, err := CountRows(ctx, data)
-		if dr, ok := data.(*dataReader); ok && err != nil && err == dr.err {
-			return err // already names the entry
-		}
+		n, err := countBlockRows(ctx, e, data.(*dataReader))
 		if err != nil {
-			return fmt.Errorf("%s: %w", e, err)
+			return err
 		}
 		counts[e.DumpID] = n
 		return nil
@@ -179,4 +178,14 @@ func (a *Archive) CountAllRows(ctx context.Context, r io.Reader) (map[int]int64,
 		return nil, err
 	}
 	return counts, nil
+}
+
+// countBlockRows counts the rows of one TABLE DATA block; its errors name
+// the entry.
+func countBlockRows(ctx context.Context, e *Entry, data *dataReader) (int64, error) {
+	n, err := CountRows(ctx, data)
+	if err != nil && err != data.err {
+		err = fmt.Errorf("%s: %w", e, err)
+	}
+	return n, err
 }

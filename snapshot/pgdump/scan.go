@@ -24,6 +24,22 @@ func (a *Archive) ScanData(ctx context.Context, r io.Reader, fn func(e *Entry, d
 	d := &decoder{r: a.resume(r), off: a.dataStart, intSize: a.Header.IntSize, offSize: a.Header.OffSize}
 	var ds decompressors
 	defer ds.close()
+	return a.walkBlocks(ctx, d, func(e *Entry, chunks *chunkReader) error {
+		data := newDataReader(&ds, a.Header.Compression, chunks)
+		if err := fn(e, data); err != nil {
+			return err
+		}
+		return data.finish()
+	})
+}
+
+// walkBlocks reads the data blocks from d in file order and checks their
+// framing. It hands each TABLE DATA block to tableData, which must consume
+// the block's payload (read or skip it through chunks), and skips every
+// other block itself. At the end it checks that every entry the TOC says
+// has data had a block. An error from tableData stops the walk and is
+// returned as it is.
+func (a *Archive) walkBlocks(ctx context.Context, d *decoder, tableData func(e *Entry, chunks *chunkReader) error) error {
 	seen := make(map[int]bool)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -45,11 +61,7 @@ func (a *Archive) ScanData(ctx context.Context, r io.Reader, fn func(e *Entry, d
 		case typ == blockBlobs:
 			err = skipBlobs(d, chunks)
 		case e.Desc == "TABLE DATA":
-			data := newDataReader(&ds, a.Header.Compression, chunks)
-			if err = fn(e, data); err != nil {
-				return err
-			}
-			err = data.finish()
+			err = tableData(e, chunks)
 		default:
 			err = chunks.skip()
 		}
