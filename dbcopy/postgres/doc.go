@@ -67,10 +67,12 @@
 //     (for a Mendix table, the order of its ids), so each sort starts from
 //     scratch instead of from nearly sorted input. Measured with the
 //     skew80 bench backup (5.4M of its 6.8M rows in one table with a
-//     primary key and one index), on one machine under the same load: the
-//     split copy took 14 s instead of 23 s, but the primary key then took
-//     20 s instead of 4 s and the index 12.5 s instead of 4 s, and the
-//     whole load 1.4x as long; on the 1g backup 1.5x as long, with 10% more
+//     primary key and one index) on two cores shared by client and
+//     server: the split copy took 5.9 s instead of 7.0 s, but the primary
+//     key then took 3.0 s instead of 1.7 s and the index 2.25 s instead of
+//     2.06 s; the whole load took the same time within the noise (median
+//     of four 11.6 s against 12.2 s), and with the server on one core of
+//     its own, longer (19.3 and 19.6 s against 19.2 and 17.5 s) for more
 //     server CPU. Every Mendix table has a primary key, so this leaves the
 //     split to tables without one.
 //   - A table that is not split and that this run created is loaded in one
@@ -86,10 +88,11 @@
 //     loaded are lost together, and a record of a split table (written
 //     after its parts) never survives without them. Our own kill does not
 //     affect durability at all.
-//   - maintenance_work_mem is raised to 256MB for the loading sessions when
-//     the server's setting is lower, so that an index of a few million rows
-//     sorts in memory: at most Jobs sessions use it at once, so the server
-//     needs at most Jobs x 256MB for index builds.
+//   - maintenance_work_mem is left as the server has it. Raising it to
+//     256MB so that a big index sorts in memory made it slower: the
+//     primary key of a 5.4M-row table took 3.2 s instead of 1.65 s with
+//     the default 64MB, as one big in-memory sort is slower than the
+//     sorted runs that a smaller budget merges.
 //   - An index build (CREATE INDEX, or a key's ADD CONSTRAINT) uses the
 //     server's parallel maintenance workers only when it runs alone: while
 //     other connections load or build, max_parallel_maintenance_workers is

@@ -23,12 +23,6 @@ const (
 	LoaderPgRestore = "pg_restore"
 )
 
-// indexMemory is the maintenance_work_mem of the connections that build
-// indexes, when the server's own setting is lower: an index of a few
-// million rows sorts in memory instead of in temporary files. At most
-// Options.Jobs connections use it at once.
-const indexMemory = "256MB"
-
 // Test hooks: a smaller split threshold and chunk size, and splitting
 // tables that have indexes to build (doc.go says why the loader does not),
 // force splitting on small fixtures; partCommitted lets a test stop a load

@@ -130,18 +130,10 @@ func (n *nativeLoad) schedule(ctx context.Context, parts sections, label string)
 	})
 	defer stop()
 
-	var extra []string
-	var low bool
-	if err := l.conn.QueryRow(ctx, "SELECT pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes($1)", indexMemory).Scan(&low); err != nil {
-		return fmt.Errorf("read maintenance_work_mem: %w", err)
-	}
-	if low {
-		extra = append(extra, "SET maintenance_work_mem = '"+indexMemory+"'")
-	}
 	// The only queries of these sessions are the verification's counts,
 	// which run beside the loads: parallel workers would only take CPU
 	// from them.
-	extra = append(extra, "SET max_parallel_workers_per_gather = 0")
+	extra := []string{"SET max_parallel_workers_per_gather = 0"}
 	jobs := max(1, min(l.opts.Jobs, len(items)+1))
 	var wg sync.WaitGroup
 	for range jobs {

@@ -200,13 +200,15 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		return fmt.Errorf("initdb in %s: %w", c.dataDir(), err)
 	}
 	// Restores into a throwaway cluster trade durability for speed.
+	// maintenance_work_mem keeps its default (64MB): with 256MB the primary
+	// key of a 5.4M-row table took 3.2 s instead of 1.65 s, as one big
+	// in-memory sort is slower than sorted runs merged.
 	settings := strings.Join([]string{
 		"listen_addresses = '127.0.0.1'",
 		"fsync = off",
 		"synchronous_commit = off",
 		"full_page_writes = off",
 		"max_wal_size = '4GB'",
-		"maintenance_work_mem = '256MB'",
 		"max_connections = 200",
 		"unix_socket_directories = '" + socketDirs(c.dir) + "'",
 		"",
