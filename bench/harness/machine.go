@@ -120,8 +120,9 @@ func describeDisk(dir string) string {
 }
 
 // gitDescribe says which tree was measured, read-only: the commit and
-// whether the working tree had changes (--no-optional-locks: status must
-// not even refresh the index of a tree others are working in).
+// whether the working tree had changes other than the bench's own results,
+// which an earlier run rewrites (--no-optional-locks: status must not even
+// refresh the index of a tree others are working in).
 func gitDescribe(root string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -130,7 +131,7 @@ func gitDescribe(root string) string {
 		return "unknown commit"
 	}
 	desc := "commit " + strings.TrimSpace(string(commit))
-	if status, err := exec.CommandContext(ctx, "git", "--no-optional-locks", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(status))) > 0 {
+	if status, err := exec.CommandContext(ctx, "git", "--no-optional-locks", "-C", root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results").Output(); err == nil && len(strings.TrimSpace(string(status))) > 0 {
 		desc += " with uncommitted changes"
 	}
 	return desc

@@ -228,22 +228,26 @@ func (b *bench) latestLog(name string) string {
 
 // logLine is one line of mxmigrate's --log-format json.
 type logLine struct {
-	Time time.Time `json:"time"`
-	Msg  string    `json:"msg"`
+	Time    time.Time `json:"time"`
+	Msg     string    `json:"msg"`
+	Seconds float64   `json:"seconds"`
 }
 
 // Phases derived from the log, added to the report's own.
 const (
 	phaseStaging = "staging restore (log)"
 	phaseCopy    = "bulk copy (log)"
-	phaseKeys    = "keys, indexes, sequences (log)"
+	phaseKeys    = "keys, indexes, sequences after the last copy (log)"
+	phaseBuilds  = "key and index builds, summed over connections (log)"
 )
 
 // logSplit works out from the log's timestamps and the report's phases
 // how long the load copied data and built keys: the copy runs from the
 // line before the first "copied table" to the last one; keys, indexes and
 // sequences from there to the end of the "restore database" phase (the
-// first line's time plus the phases up to it). The staging version's
+// first line's time plus the phases up to it). A version that builds keys
+// beside the copies logs their build time summed over connections ("built
+// keys and indexes"), which is reported too. The staging version's
 // restore into its own PostgreSQL runs from its "restoring the backup
 // into the staging PostgreSQL" line to the next line.
 func logSplit(lines []logLine, phases []Phase) ([]Phase, error) {
@@ -283,6 +287,11 @@ func logSplit(lines []logLine, phases []Phase) ([]Phase, error) {
 		return nil, errors.New(`no "restore database" phase in the report`)
 	}
 	out = append(out, Phase{Name: phaseKeys, Seconds: max(0, end.Sub(lines[last].Time).Seconds())})
+	for _, l := range lines {
+		if l.Msg == "built keys and indexes" {
+			out = append(out, Phase{Name: phaseBuilds, Seconds: l.Seconds})
+		}
+	}
 	return out, nil
 }
 
@@ -362,7 +371,10 @@ func sqlServerNotes(groups []GroupResult, d datasetFacts) []string {
 				note += fmt.Sprintf("; copy %.1f s (%.0f rows/s, %.1f MB/s)", copySeconds, float64(d.Rows)/copySeconds, float64(d.TableDataBytes)/1e6/copySeconds)
 			}
 			if k := phases[phaseKeys]; len(k) > 0 {
-				note += fmt.Sprintf(", keys and indexes %.1f s", median(k))
+				note += fmt.Sprintf(", keys and indexes after the last copy %.1f s", median(k))
+			}
+			if b := phases[phaseBuilds]; len(b) > 0 {
+				note += fmt.Sprintf(" (their builds took %.1f s summed over connections, most beside the copy)", median(b))
 			}
 			if st := phases[phaseStaging]; len(st) > 0 {
 				note += fmt.Sprintf(", restore into the staging PostgreSQL %.1f s", median(st))

@@ -21,6 +21,9 @@ func TestLogSplit(t *testing.T) {
 	}{
 		{"direct", []logLine{at(0, "signing in"), at(4, "preflight collation"), at(6, "copied table"), at(9, "copied table"), at(15, "verify")},
 			map[string]float64{phaseCopy: 5, phaseKeys: 5}, ""},
+		{"keys beside the copy", []logLine{at(0, "signing in"), at(4, "preflight collation"), at(6, "copied table"), at(13.5, "copied table"),
+			{Time: t0.Add(14 * time.Second), Msg: "built keys and indexes", Seconds: 6.25}},
+			map[string]float64{phaseCopy: 9.5, phaseKeys: 0.5, phaseBuilds: 6.25}, ""},
 		{"staging", []logLine{at(0, "signing in"), at(1, "restoring the backup into the staging PostgreSQL"), at(3.5, "checked unique keys"),
 			at(4, "preflight collation"), at(7, "copied table"), at(12, "copied table")},
 			map[string]float64{phaseStaging: 2.5, phaseCopy: 8, phaseKeys: 2}, ""},

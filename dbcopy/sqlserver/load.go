@@ -112,7 +112,11 @@ func (t *target) loadTables(ctx context.Context, p *prepared, src *dbcopy.Source
 	progress.Phase("data", max(total, 0))
 	phases := newKeyPhase(progress, t.log, len(copies), len(p.plan.Keys))
 	build := func(ctx context.Context, s step) error { return t.runStep(ctx, s, fresh) }
-	return runTasks(ctx, jobs, loadTasks(copies, p.plan.Keys, build, phases))
+	if err := runTasks(ctx, jobs, loadTasks(copies, p.plan.Keys, build, phases)); err != nil {
+		return err
+	}
+	phases.finished()
+	return nil
 }
 
 // startFresh empties the target schema (when allowed) and records a new

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mxmigrate/mxmigrate/dbcopy"
 )
@@ -211,10 +212,11 @@ func loadTasks(copies []tableCopy, keys []step, build func(context.Context, step
 	runSteps := func(steps []step) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
 			for _, s := range steps {
+				started := time.Now()
 				if err := build(ctx, s); err != nil {
 					return stepError(s, err)
 				}
-				phase.built()
+				phase.built(time.Since(started))
 			}
 			return nil
 		}
@@ -261,7 +263,7 @@ func loadTasks(copies []tableCopy, keys []step, build func(context.Context, step
 // during the data phase too, whose display counts rows: a key built then
 // is only counted, and the keys phase starts when the last table is
 // copied, its total the keys still to build; the log says how many were
-// built during the copy.
+// built during the copy and, at the end, how long the builds took in all.
 type keyPhase struct {
 	progress dbcopy.Progress
 	log      *slog.Logger
@@ -271,6 +273,7 @@ type keyPhase struct {
 	total      int
 	left       int
 	started    bool
+	building   time.Duration // summed over the connections that built
 }
 
 // newKeyPhase expects copies copies and total keys; with no copy to
@@ -298,11 +301,21 @@ func (k *keyPhase) start() {
 	k.progress.Phase("keys", int64(k.left))
 }
 
-func (k *keyPhase) built() {
+func (k *keyPhase) built(took time.Duration) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.building += took
 	k.left--
 	if k.started {
 		k.progress.Add(1)
 	}
+}
+
+// finished logs the keys' build time summed over connections: with keys
+// built beside the copies, the time from the last copy to the end of the
+// load says little of what the keys cost.
+func (k *keyPhase) finished() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.log.Info("built keys and indexes", "keys", k.total-k.left, "seconds", k.building.Round(time.Millisecond).Seconds())
 }

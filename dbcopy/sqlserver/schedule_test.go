@@ -2,6 +2,7 @@ package sqlserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // schedPlan is a small load: a is large and copied in two streams, a and
@@ -295,8 +297,29 @@ func TestRunTasksCycleIsAnError(t *testing.T) {
 func TestKeyPhaseWithoutCopiesStartsAtOnce(t *testing.T) {
 	progress := &phaseRecorder{}
 	phase := newKeyPhase(progress, slog.New(slog.DiscardHandler), 0, 3)
-	phase.built()
+	phase.built(time.Second)
 	if !slices.Equal(progress.phases, []string{"keys 3"}) || progress.added["keys"] != 1 {
 		t.Errorf("phases %q, added %v; want the keys phase of 3 with 1 added", progress.phases, progress.added)
+	}
+}
+
+func TestKeyPhaseLogsBuildTimeSummed(t *testing.T) {
+	var out strings.Builder
+	phase := newKeyPhase(&phaseRecorder{}, slog.New(slog.NewJSONHandler(&out, nil)), 1, 2)
+	phase.built(1500 * time.Millisecond)
+	phase.copied()
+	phase.built(750 * time.Millisecond)
+	phase.finished()
+	var line struct {
+		Msg     string  `json:"msg"`
+		Keys    int     `json:"keys"`
+		Seconds float64 `json:"seconds"`
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &line); err != nil {
+		t.Fatalf("last log line %q: %v", lines[len(lines)-1], err)
+	}
+	if line.Msg != "built keys and indexes" || line.Keys != 2 || line.Seconds != 2.25 {
+		t.Errorf("last log line %+v, want built keys and indexes, 2 keys, 2.25 seconds", line)
 	}
 }
